@@ -1,0 +1,136 @@
+//! The register's records as the rest of the program sees them, independent of the wire format
+//! and of the storage engine. Values here are already validated (see `server::convert`).
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::text::ContentHash;
+
+/// A point in time as microseconds since the Unix epoch (UTC), the precision the store keeps.
+pub type Micros = i64;
+
+/// The current time in [`Micros`].
+pub fn now_micros() -> Micros {
+    let since_epoch = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("the clock is after 1970");
+    i64::try_from(since_epoch.as_micros()).expect("microseconds since 1970 fit in i64 until 294247")
+}
+
+/// An outlet that publishes quotations and can be credited for them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outlet {
+    /// Slug, `[a-z0-9][a-z0-9-]{0,63}`.
+    pub id: String,
+    /// Name as the outlet prints it.
+    pub name: String,
+    /// Other names the press uses.
+    pub aliases: Vec<String>,
+    /// Lowercase web domains.
+    pub domains: Vec<String>,
+}
+
+/// Who is credited with a quotation, and where it appeared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attribution {
+    /// The speaker's name, or empty when only an outlet is credited.
+    pub speaker: String,
+    /// Other names of the speaker.
+    pub speaker_aliases: Vec<String>,
+    /// The crediting outlet's id, or empty when only a speaker is credited.
+    pub outlet_id: String,
+    /// Where the words were published, or empty.
+    pub source_url: String,
+    /// When the words were published.
+    pub published_at: Option<Micros>,
+    /// When the attribution entered the register (set by the store).
+    pub registered_at: Micros,
+}
+
+impl Attribution {
+    /// The key that decides whether two attributions are the same: the speaker compared without
+    /// case or spacing differences, and the outlet id.
+    pub fn identity(&self) -> (String, &str) {
+        (speaker_key(&self.speaker), &self.outlet_id)
+    }
+}
+
+/// Why and when a quote was retracted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retraction {
+    /// The reason given.
+    pub reason: String,
+    /// When it was retracted.
+    pub at: Micros,
+}
+
+/// A registered quotation with all its attributions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quote {
+    /// Position in registration order; pagination cursors are built on it.
+    pub seq: i64,
+    /// Content hash of the canonical text.
+    pub hash: ContentHash,
+    /// The words as first registered.
+    pub text: String,
+    /// Their canonical form.
+    pub canonical_text: String,
+    /// Everyone credited, in registration order.
+    pub attributions: Vec<Attribution>,
+    /// Set once retracted.
+    pub retraction: Option<Retraction>,
+    /// When the words first entered the register.
+    pub registered_at: Micros,
+}
+
+/// A quotation to register, already canonicalized and hashed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewQuote {
+    /// Content hash of `canonical_text`.
+    pub hash: ContentHash,
+    /// The words as given.
+    pub text: String,
+    /// Their canonical form.
+    pub canonical_text: String,
+    /// The attribution this registration asserts (`registered_at` is ignored).
+    pub attribution: Attribution,
+}
+
+/// What registering one [`NewQuote`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Registration {
+    /// The words were new, or they gained a new attribution.
+    Created,
+    /// The register already held exactly this.
+    Existing,
+    /// The attribution names an outlet that is not registered; nothing was written.
+    UnknownOutlet,
+}
+
+/// Which quotes a listing returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QuoteFilter {
+    /// Only quotes credited to this outlet.
+    pub outlet_id: Option<String>,
+    /// Only quotes credited to this speaker (compared by [`speaker_key`]).
+    pub speaker: Option<String>,
+}
+
+/// A speaker's name reduced for comparison: lowercase, surrounding whitespace trimmed and inner
+/// runs of whitespace collapsed to one space.
+pub fn speaker_key(name: &str) -> String {
+    name.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn speaker_keys_ignore_case_and_spacing() {
+        assert_eq!(speaker_key("  Zabihullah   MUJAHID "), "zabihullah mujahid");
+        assert_eq!(speaker_key(""), "");
+    }
+}

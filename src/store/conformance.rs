@@ -1,0 +1,251 @@
+//! One suite of behaviour every [`Store`] backend must show, run by each backend's tests.
+
+use super::Store;
+use crate::record::{Attribution, NewQuote, Outlet, QuoteFilter, Registration};
+use crate::text::{CanonicalText, CanonicalVersion, ContentHash};
+
+/// Runs every check against a store that starts empty.
+pub async fn run_all<S: Store>(store: &S) {
+    outlets_are_created_updated_and_listed(store).await;
+    registration_is_idempotent_and_merges_attributions(store).await;
+    unknown_outlets_write_nothing(store).await;
+    a_batch_sees_its_own_earlier_items(store).await;
+    listing_pages_in_registration_order_with_filters(store).await;
+    retraction_keeps_the_quote_and_the_first_reason(store).await;
+    store.ping().await.expect("the store answers a ping");
+}
+
+fn outlet(id: &str, name: &str) -> Outlet {
+    Outlet {
+        id: id.into(),
+        name: name.into(),
+        aliases: vec![format!("the {name}")],
+        domains: vec![format!("{id}.example")],
+    }
+}
+
+fn new_quote(text: &str, speaker: &str, outlet_id: &str) -> NewQuote {
+    let canonical = CanonicalText::of(text);
+    NewQuote {
+        hash: ContentHash::of_canonical(CanonicalVersion::V1, &canonical),
+        text: text.into(),
+        canonical_text: canonical.into_string(),
+        attribution: Attribution {
+            speaker: speaker.into(),
+            speaker_aliases: vec!["the spokesman".into()],
+            outlet_id: outlet_id.into(),
+            source_url: "https://example.com/story".into(),
+            published_at: Some(1_700_000_000_000_000),
+            registered_at: 0,
+        },
+    }
+}
+
+async fn register<S: Store>(store: &S, quote: &NewQuote) -> Registration {
+    let outcomes = store
+        .register_quotes(std::slice::from_ref(quote))
+        .await
+        .expect("registration succeeds");
+    assert_eq!(outcomes.len(), 1);
+    outcomes[0]
+}
+
+async fn outlets_are_created_updated_and_listed<S: Store>(store: &S) {
+    assert!(
+        store
+            .upsert_outlet(&outlet("alpha", "Alpha"))
+            .await
+            .expect("upsert")
+    );
+    let renamed = outlet("alpha", "Alpha Daily");
+    assert!(
+        !store.upsert_outlet(&renamed).await.expect("upsert"),
+        "an update is not a creation"
+    );
+    assert_eq!(store.get_outlet("alpha").await.expect("get"), Some(renamed));
+    assert_eq!(store.get_outlet("missing").await.expect("get"), None);
+    for id in ["delta", "beta", "gamma"] {
+        store.upsert_outlet(&outlet(id, id)).await.expect("upsert");
+    }
+    let first = store.list_outlets(None, 2).await.expect("list");
+    let ids: Vec<&str> = first.iter().map(|o| o.id.as_str()).collect();
+    assert_eq!(ids, ["alpha", "beta"]);
+    let rest = store.list_outlets(Some("beta"), 10).await.expect("list");
+    let ids: Vec<&str> = rest.iter().map(|o| o.id.as_str()).collect();
+    assert_eq!(ids, ["delta", "gamma"]);
+}
+
+async fn registration_is_idempotent_and_merges_attributions<S: Store>(store: &S) {
+    let quote = new_quote("We will not back down.", "Jane Roe", "alpha");
+    assert_eq!(register(store, &quote).await, Registration::Created);
+    assert_eq!(register(store, &quote).await, Registration::Existing);
+
+    let mut same_speaker_other_case = quote.clone();
+    same_speaker_other_case.attribution.speaker = "JANE  ROE".into();
+    assert_eq!(
+        register(store, &same_speaker_other_case).await,
+        Registration::Existing,
+        "speakers compare without case or spacing"
+    );
+
+    let mut other_outlet = quote.clone();
+    other_outlet.attribution.outlet_id = "beta".into();
+    assert_eq!(register(store, &other_outlet).await, Registration::Created);
+
+    let stored = store
+        .get_quote(&quote.hash)
+        .await
+        .expect("get")
+        .expect("present");
+    assert_eq!(stored.text, "We will not back down.");
+    assert_eq!(stored.canonical_text, "we will not back down");
+    assert_eq!(stored.hash, quote.hash);
+    let outlets: Vec<&str> = stored
+        .attributions
+        .iter()
+        .map(|a| a.outlet_id.as_str())
+        .collect();
+    assert_eq!(
+        outlets,
+        ["alpha", "beta"],
+        "attributions keep registration order"
+    );
+    let first = &stored.attributions[0];
+    assert_eq!(first.speaker, "Jane Roe");
+    assert_eq!(first.speaker_aliases, ["the spokesman"]);
+    assert_eq!(first.source_url, "https://example.com/story");
+    assert_eq!(first.published_at, Some(1_700_000_000_000_000));
+    assert!(first.registered_at > 0);
+    assert!(stored.retraction.is_none());
+
+    let missing = ContentHash::of_text("words nobody registered");
+    assert_eq!(store.get_quote(&missing).await.expect("get"), None);
+}
+
+async fn unknown_outlets_write_nothing<S: Store>(store: &S) {
+    let quote = new_quote(
+        "Words credited to a paper nobody registered.",
+        "",
+        "no-such-outlet",
+    );
+    assert_eq!(register(store, &quote).await, Registration::UnknownOutlet);
+    assert_eq!(store.get_quote(&quote.hash).await.expect("get"), None);
+}
+
+async fn a_batch_sees_its_own_earlier_items<S: Store>(store: &S) {
+    let first = new_quote("The batch registers this once.", "Sam Poe", "");
+    let batch = vec![
+        first.clone(),
+        first.clone(),
+        new_quote("A batch item with an unknown outlet.", "", "nowhere"),
+        new_quote("The batch registers this too.", "", "gamma"),
+    ];
+    let outcomes = store.register_quotes(&batch).await.expect("batch");
+    assert_eq!(
+        outcomes,
+        [
+            Registration::Created,
+            Registration::Existing,
+            Registration::UnknownOutlet,
+            Registration::Created
+        ]
+    );
+    assert!(
+        store
+            .register_quotes(&[])
+            .await
+            .expect("empty batch")
+            .is_empty()
+    );
+}
+
+async fn listing_pages_in_registration_order_with_filters<S: Store>(store: &S) {
+    let texts: Vec<String> = (0..7)
+        .map(|i| format!("Listed quotation number {i}."))
+        .collect();
+    for (i, text) in texts.iter().enumerate() {
+        let outlet_id = if i % 2 == 0 { "delta" } else { "" };
+        register(store, &new_quote(text, "Lister", outlet_id)).await;
+    }
+    let filter = QuoteFilter {
+        speaker: Some("  lister ".into()),
+        ..QuoteFilter::default()
+    };
+    let mut seen = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store.list_quotes(&filter, after, 3).await.expect("list");
+        if page.is_empty() {
+            break;
+        }
+        assert!(page.len() <= 3);
+        after = page.last().expect("non-empty").seq;
+        assert!(page.iter().all(|q| !q.attributions.is_empty()));
+        seen.extend(page.into_iter().map(|q| q.text));
+    }
+    assert_eq!(seen, texts, "every quote once, in registration order");
+
+    let by_outlet = QuoteFilter {
+        outlet_id: Some("delta".into()),
+        ..QuoteFilter::default()
+    };
+    let delta = store.list_quotes(&by_outlet, 0, 100).await.expect("list");
+    assert_eq!(delta.len(), 4);
+    assert!(
+        delta
+            .iter()
+            .all(|q| q.attributions.iter().any(|a| a.outlet_id == "delta"))
+    );
+
+    let everything = store
+        .list_quotes(&QuoteFilter::default(), 0, 1000)
+        .await
+        .expect("list");
+    let seqs: Vec<i64> = everything.iter().map(|q| q.seq).collect();
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "strictly increasing seq"
+    );
+}
+
+async fn retraction_keeps_the_quote_and_the_first_reason<S: Store>(store: &S) {
+    let quote = new_quote("Words that will be retracted.", "Ray Fox", "");
+    register(store, &quote).await;
+    let retracted = store
+        .retract_quote(&quote.hash, "speaker disowned the words", 42)
+        .await
+        .expect("retract")
+        .expect("present");
+    let retraction = retracted.retraction.expect("retracted");
+    assert_eq!(retraction.reason, "speaker disowned the words");
+    assert_eq!(retraction.at, 42);
+
+    let again = store
+        .retract_quote(&quote.hash, "another reason", 99)
+        .await
+        .expect("retract")
+        .expect("present");
+    assert_eq!(
+        again.retraction.expect("retracted").reason,
+        "speaker disowned the words"
+    );
+    assert_eq!(register(store, &quote).await, Registration::Existing);
+    let stored = store
+        .get_quote(&quote.hash)
+        .await
+        .expect("get")
+        .expect("present");
+    assert!(
+        stored.retraction.is_some(),
+        "re-registering does not undo a retraction"
+    );
+
+    let missing = ContentHash::of_text("never registered at all");
+    assert_eq!(
+        store
+            .retract_quote(&missing, "why", 1)
+            .await
+            .expect("retract"),
+        None
+    );
+}

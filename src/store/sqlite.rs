@@ -1,0 +1,605 @@
+//! The embedded default store: one SQLite file in WAL mode, written through a single connection
+//! and read through a small pool.
+//!
+//! One writer connection serializes writes inside the process, which is what SQLite does anyway,
+//! and avoids the `SQLITE_BUSY` a deferred transaction gets when it upgrades from reading to
+//! writing while another connection writes. `synchronous = FULL` makes every acknowledged
+//! transaction durable, not only against a crash of the process but of the machine.
+
+use std::{collections::HashMap, str::FromStr, time::Duration};
+
+use sqlx::{
+    QueryBuilder, Row, Sqlite, SqliteConnection, Transaction,
+    sqlite::{
+        SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+        SqliteSynchronous,
+    },
+};
+
+use super::{Store, StoreError};
+use crate::record::{
+    Attribution, Micros, NewQuote, Outlet, Quote, QuoteFilter, Registration, Retraction,
+    now_micros, speaker_key,
+};
+use crate::text::ContentHash;
+
+/// Schema migrations, applied in order at start; the number is the schema version each leaves.
+const MIGRATIONS: &[(i64, &str)] =
+    &[(1, include_str!("../../migrations/sqlite/0001_register.sql"))];
+
+/// How long a statement waits for a lock held by another process before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a caller waits for a free connection before the store counts as unavailable.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Connections that serve reads concurrently with the writer.
+const READ_CONNECTIONS: u32 = 4;
+
+/// The embedded SQLite store.
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at a `sqlite:` URL and brings its schema up to
+    /// date. `sqlite://verbatim.db` is relative to the working directory,
+    /// `sqlite:///var/lib/verbatim.db` absolute, and `sqlite::memory:` a private in-memory
+    /// database.
+    ///
+    /// # Errors
+    /// [`StoreError::BadUrl`] for a URL that is not `sqlite:`, [`StoreError::NewerSchema`] for a
+    /// database written by a newer build, and [`StoreError::Unavailable`] when the file cannot be
+    /// opened or created.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        if !url.starts_with("sqlite:") {
+            return Err(StoreError::BadUrl {
+                url: super::redact_url(url),
+                problem: "the embedded store takes a `sqlite:` URL, such as sqlite://verbatim.db"
+                    .into(),
+            });
+        }
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::BadUrl {
+                url: super::redact_url(url),
+                problem: e.to_string(),
+            })?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            // An in-memory database lives as long as a connection to it does.
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options.clone())
+            .await
+            .map_err(|e| open_error(url, e))?;
+        migrate(&writer).await?;
+        let reader = if in_memory {
+            writer.clone()
+        } else {
+            SqlitePoolOptions::new()
+                .max_connections(READ_CONNECTIONS)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect_with(options)
+                .await
+                .map_err(|e| open_error(url, e))?
+        };
+        Ok(SqliteStore { writer, reader })
+    }
+
+    /// Runs SQLite's own consistency check; `Ok(())` when it reports `ok`.
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] with SQLite's report when the check finds damage.
+    pub async fn integrity_check(&self) -> Result<(), StoreError> {
+        let report: String = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(&self.reader)
+            .await
+            .map_err(classify)?;
+        if report == "ok" {
+            Ok(())
+        } else {
+            Err(StoreError::Corrupt(report))
+        }
+    }
+}
+
+fn open_error(url: &str, error: sqlx::Error) -> StoreError {
+    match error {
+        sqlx::Error::Configuration(problem) => StoreError::BadUrl {
+            url: super::redact_url(url),
+            problem: problem.to_string(),
+        },
+        other => classify(other),
+    }
+}
+
+/// Sorts a driver error into the store's error kinds by SQLite's primary result code.
+fn classify(error: sqlx::Error) -> StoreError {
+    const SQLITE_BUSY: i64 = 5;
+    const SQLITE_LOCKED: i64 = 6;
+    const SQLITE_IOERR: i64 = 10;
+    const SQLITE_FULL: i64 = 13;
+    const SQLITE_CANTOPEN: i64 = 14;
+    let primary_code = match &error {
+        sqlx::Error::Database(db) => db
+            .code()
+            .and_then(|code| code.parse::<i64>().ok())
+            .map(|code| code & 0xff),
+        _ => None,
+    };
+    match (&error, primary_code) {
+        (_, Some(SQLITE_FULL)) => StoreError::Full(error),
+        (_, Some(SQLITE_BUSY | SQLITE_LOCKED | SQLITE_IOERR | SQLITE_CANTOPEN)) => {
+            StoreError::Unavailable(error)
+        }
+        (
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed,
+            _,
+        ) => StoreError::Unavailable(error),
+        _ => StoreError::Database(error),
+    }
+}
+
+async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS verbatim_schema (
+            version INTEGER PRIMARY KEY,
+            applied_at INTEGER NOT NULL
+        ) STRICT",
+    )
+    .execute(pool)
+    .await
+    .map_err(classify)?;
+    let found: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM verbatim_schema")
+        .fetch_one(pool)
+        .await
+        .map_err(classify)?;
+    let supported = MIGRATIONS.last().map_or(0, |&(version, _)| version);
+    if found > supported {
+        return Err(StoreError::NewerSchema { found, supported });
+    }
+    for &(version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > found) {
+        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(classify)?;
+        sqlx::raw_sql(sql)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+        sqlx::query("INSERT INTO verbatim_schema (version, applied_at) VALUES (?, ?)")
+            .bind(version)
+            .bind(now_micros())
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+        tx.commit().await.map_err(classify)?;
+        tracing::info!(version, "applied store migration");
+    }
+    Ok(())
+}
+
+fn to_json(list: &[String]) -> String {
+    serde_json::to_string(list).expect("a list of strings always serializes")
+}
+
+fn from_json(column: &str, text: &str) -> Result<Vec<String>, StoreError> {
+    serde_json::from_str(text)
+        .map_err(|e| StoreError::Corrupt(format!("column {column} holds {text:?}: {e}")))
+}
+
+fn outlet_from_row(row: &SqliteRow) -> Result<Outlet, StoreError> {
+    Ok(Outlet {
+        id: row.try_get("id").map_err(classify)?,
+        name: row.try_get("name").map_err(classify)?,
+        aliases: from_json("outlets.aliases", row.try_get("aliases").map_err(classify)?)?,
+        domains: from_json("outlets.domains", row.try_get("domains").map_err(classify)?)?,
+    })
+}
+
+const QUOTE_COLUMNS: &str =
+    "seq, content_hash, text, canonical_text, registered_at, retraction_reason, retracted_at";
+
+fn quote_from_row(row: &SqliteRow) -> Result<Quote, StoreError> {
+    let hash_bytes: Vec<u8> = row.try_get("content_hash").map_err(classify)?;
+    let hash = <[u8; 32]>::try_from(hash_bytes.as_slice())
+        .map(ContentHash::from_bytes)
+        .map_err(|_| {
+            StoreError::Corrupt(format!(
+                "quotes.content_hash holds {} bytes, not 32",
+                hash_bytes.len()
+            ))
+        })?;
+    let reason: Option<String> = row.try_get("retraction_reason").map_err(classify)?;
+    let retracted_at: Option<Micros> = row.try_get("retracted_at").map_err(classify)?;
+    Ok(Quote {
+        seq: row.try_get("seq").map_err(classify)?,
+        hash,
+        text: row.try_get("text").map_err(classify)?,
+        canonical_text: row.try_get("canonical_text").map_err(classify)?,
+        attributions: Vec::new(),
+        retraction: retracted_at.map(|at| Retraction {
+            reason: reason.unwrap_or_default(),
+            at,
+        }),
+        registered_at: row.try_get("registered_at").map_err(classify)?,
+    })
+}
+
+fn attribution_from_row(row: &SqliteRow) -> Result<Attribution, StoreError> {
+    Ok(Attribution {
+        speaker: row.try_get("speaker").map_err(classify)?,
+        speaker_aliases: from_json(
+            "attributions.speaker_aliases",
+            row.try_get("speaker_aliases").map_err(classify)?,
+        )?,
+        outlet_id: row.try_get("outlet_id").map_err(classify)?,
+        source_url: row.try_get("source_url").map_err(classify)?,
+        published_at: row.try_get("published_at").map_err(classify)?,
+        registered_at: row.try_get("registered_at").map_err(classify)?,
+    })
+}
+
+/// Loads the attributions of `quotes` (in place), with one query.
+async fn attach_attributions(
+    conn: &mut SqliteConnection,
+    quotes: &mut [Quote],
+) -> Result<(), StoreError> {
+    if quotes.is_empty() {
+        return Ok(());
+    }
+    let mut query = QueryBuilder::<Sqlite>::new(
+        "SELECT quote_seq, speaker, speaker_aliases, outlet_id, source_url, published_at, \
+         registered_at FROM attributions WHERE quote_seq IN (",
+    );
+    let mut seqs = query.separated(", ");
+    for quote in quotes.iter() {
+        seqs.push_bind(quote.seq);
+    }
+    query.push(") ORDER BY quote_seq, id");
+    let rows = query
+        .build()
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(classify)?;
+    let position: HashMap<i64, usize> = quotes
+        .iter()
+        .enumerate()
+        .map(|(i, quote)| (quote.seq, i))
+        .collect();
+    for row in &rows {
+        let seq: i64 = row.try_get("quote_seq").map_err(classify)?;
+        let Some(&i) = position.get(&seq) else {
+            continue;
+        };
+        quotes[i].attributions.push(attribution_from_row(row)?);
+    }
+    Ok(())
+}
+
+async fn fetch_quote(
+    conn: &mut SqliteConnection,
+    hash: &ContentHash,
+) -> Result<Option<Quote>, StoreError> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {QUOTE_COLUMNS} FROM quotes WHERE content_hash = ?"
+    )))
+    .bind(hash.as_bytes().as_slice())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(classify)?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let mut quotes = [quote_from_row(&row)?];
+    attach_attributions(conn, &mut quotes).await?;
+    let [quote] = quotes;
+    Ok(Some(quote))
+}
+
+async fn register_one(
+    tx: &mut Transaction<'static, Sqlite>,
+    known_outlets: &mut HashMap<String, bool>,
+    quote: &NewQuote,
+    now: Micros,
+) -> Result<Registration, StoreError> {
+    let attribution = &quote.attribution;
+    if !attribution.outlet_id.is_empty() {
+        let exists = match known_outlets.get(&attribution.outlet_id) {
+            Some(&exists) => exists,
+            None => {
+                let exists = sqlx::query("SELECT 1 FROM outlets WHERE id = ?")
+                    .bind(&attribution.outlet_id)
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .map_err(classify)?
+                    .is_some();
+                known_outlets.insert(attribution.outlet_id.clone(), exists);
+                exists
+            }
+        };
+        if !exists {
+            return Ok(Registration::UnknownOutlet);
+        }
+    }
+    let hash = quote.hash.as_bytes().as_slice();
+    let existing: Option<i64> = sqlx::query_scalar("SELECT seq FROM quotes WHERE content_hash = ?")
+        .bind(hash)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(classify)?;
+    let (seq, new_words) = match existing {
+        Some(seq) => (seq, false),
+        None => {
+            let seq: i64 = sqlx::query_scalar(
+                "INSERT INTO quotes (content_hash, text, canonical_text, registered_at) \
+                 VALUES (?, ?, ?, ?) RETURNING seq",
+            )
+            .bind(hash)
+            .bind(&quote.text)
+            .bind(&quote.canonical_text)
+            .bind(now)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(classify)?;
+            (seq, true)
+        }
+    };
+    let added = sqlx::query(
+        "INSERT INTO attributions (quote_seq, speaker, speaker_key, speaker_aliases, outlet_id, \
+         source_url, published_at, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (quote_seq, speaker_key, outlet_id) DO NOTHING",
+    )
+    .bind(seq)
+    .bind(&attribution.speaker)
+    .bind(speaker_key(&attribution.speaker))
+    .bind(to_json(&attribution.speaker_aliases))
+    .bind(&attribution.outlet_id)
+    .bind(&attribution.source_url)
+    .bind(attribution.published_at)
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map_err(classify)?
+    .rows_affected();
+    Ok(if new_words || added > 0 {
+        Registration::Created
+    } else {
+        Registration::Existing
+    })
+}
+
+impl Store for SqliteStore {
+    async fn upsert_outlet(&self, outlet: &Outlet) -> Result<bool, StoreError> {
+        let now = now_micros();
+        let mut tx = self
+            .writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(classify)?;
+        let existed = sqlx::query("SELECT 1 FROM outlets WHERE id = ?")
+            .bind(&outlet.id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(classify)?
+            .is_some();
+        sqlx::query(
+            "INSERT INTO outlets (id, name, aliases, domains, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET \
+             name = excluded.name, aliases = excluded.aliases, domains = excluded.domains, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(&outlet.id)
+        .bind(&outlet.name)
+        .bind(to_json(&outlet.aliases))
+        .bind(to_json(&outlet.domains))
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        tx.commit().await.map_err(classify)?;
+        Ok(!existed)
+    }
+
+    async fn get_outlet(&self, id: &str) -> Result<Option<Outlet>, StoreError> {
+        let row = sqlx::query("SELECT id, name, aliases, domains FROM outlets WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(classify)?;
+        row.as_ref().map(outlet_from_row).transpose()
+    }
+
+    async fn list_outlets(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Outlet>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, name, aliases, domains FROM outlets WHERE id > ? ORDER BY id LIMIT ?",
+        )
+        .bind(after.unwrap_or(""))
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        rows.iter().map(outlet_from_row).collect()
+    }
+
+    async fn register_quotes(&self, batch: &[NewQuote]) -> Result<Vec<Registration>, StoreError> {
+        let now = now_micros();
+        let mut tx = self
+            .writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(classify)?;
+        let mut known_outlets = HashMap::new();
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for quote in batch {
+            outcomes.push(register_one(&mut tx, &mut known_outlets, quote, now).await?);
+        }
+        tx.commit().await.map_err(classify)?;
+        Ok(outcomes)
+    }
+
+    async fn get_quote(&self, hash: &ContentHash) -> Result<Option<Quote>, StoreError> {
+        let mut conn = self.reader.acquire().await.map_err(classify)?;
+        fetch_quote(&mut conn, hash).await
+    }
+
+    async fn list_quotes(
+        &self,
+        filter: &QuoteFilter,
+        after_seq: i64,
+        limit: usize,
+    ) -> Result<Vec<Quote>, StoreError> {
+        let mut conn = self.reader.acquire().await.map_err(classify)?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {QUOTE_COLUMNS} FROM quotes q WHERE seq > ?1 \
+             AND (?2 IS NULL OR EXISTS (SELECT 1 FROM attributions a \
+                  WHERE a.quote_seq = q.seq AND a.outlet_id = ?2)) \
+             AND (?3 IS NULL OR EXISTS (SELECT 1 FROM attributions a \
+                  WHERE a.quote_seq = q.seq AND a.speaker_key = ?3)) \
+             ORDER BY seq LIMIT ?4"
+        )))
+        .bind(after_seq)
+        .bind(filter.outlet_id.as_deref())
+        .bind(filter.speaker.as_deref().map(speaker_key))
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(classify)?;
+        let mut quotes = rows
+            .iter()
+            .map(quote_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        attach_attributions(&mut conn, &mut quotes).await?;
+        Ok(quotes)
+    }
+
+    async fn retract_quote(
+        &self,
+        hash: &ContentHash,
+        reason: &str,
+        at: Micros,
+    ) -> Result<Option<Quote>, StoreError> {
+        let mut tx = self
+            .writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(classify)?;
+        sqlx::query(
+            "UPDATE quotes SET retraction_reason = ?, retracted_at = ? \
+             WHERE content_hash = ? AND retracted_at IS NULL",
+        )
+        .bind(reason)
+        .bind(at)
+        .bind(hash.as_bytes().as_slice())
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        let quote = fetch_quote(&mut tx, hash).await?;
+        tx.commit().await.map_err(classify)?;
+        Ok(quote)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.reader)
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn temporary() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let url = format!("sqlite://{}", dir.path().join("register.db").display());
+        let store = SqliteStore::open(&url).await.expect("the store opens");
+        (dir, store)
+    }
+
+    #[tokio::test]
+    async fn passes_the_conformance_suite() {
+        let (_dir, store) = temporary().await;
+        super::super::conformance::run_all(&store).await;
+        store
+            .integrity_check()
+            .await
+            .expect("the database is intact");
+    }
+
+    #[tokio::test]
+    async fn passes_the_conformance_suite_in_memory() {
+        let store = SqliteStore::open("sqlite::memory:").await.expect("opens");
+        super::super::conformance::run_all(&store).await;
+    }
+
+    #[tokio::test]
+    async fn refuses_a_database_from_a_newer_schema() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let url = format!("sqlite://{}", dir.path().join("register.db").display());
+        let store = SqliteStore::open(&url).await.expect("the store opens");
+        sqlx::query("INSERT INTO verbatim_schema (version, applied_at) VALUES (99, 0)")
+            .execute(&store.writer)
+            .await
+            .expect("insert");
+        store.close().await;
+        let error = SqliteStore::open(&url).await.expect_err("must refuse");
+        assert!(
+            matches!(
+                error,
+                StoreError::NewerSchema {
+                    found: 99,
+                    supported: 1
+                }
+            ),
+            "{error}"
+        );
+        assert!(error.to_string().contains("upgrade verbatim"));
+    }
+
+    #[tokio::test]
+    async fn reopening_keeps_everything_and_reapplies_nothing() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let url = format!("sqlite://{}", dir.path().join("register.db").display());
+        let store = SqliteStore::open(&url).await.expect("opens");
+        let outlet = Outlet {
+            id: "bbc".into(),
+            name: "BBC News".into(),
+            aliases: vec![],
+            domains: vec![],
+        };
+        store.upsert_outlet(&outlet).await.expect("upsert");
+        store.close().await;
+        let store = SqliteStore::open(&url).await.expect("reopens");
+        assert_eq!(store.get_outlet("bbc").await.expect("get"), Some(outlet));
+    }
+
+    #[tokio::test]
+    async fn other_urls_are_refused_clearly() {
+        let error = SqliteStore::open("mysql://root@localhost/db")
+            .await
+            .expect_err("must refuse");
+        assert!(error.to_string().contains("sqlite://"), "{error}");
+    }
+}
