@@ -1,9 +1,13 @@
-//! Verbatim: a register of quotations under content hashes, and (in later versions) a checker that
-//! finds every quotation in an article and verifies it against the register.
+//! Verbatim: a register of quotations under content hashes, served over gRPC.
 //!
-//! Layout and the dependency rule are in `ARCHITECTURE.md`: `text` is the pure core, `store` keeps
-//! the register, `server` maps the gRPC contract onto them, and `cli` is a gRPC client.
+//! Layout and the dependency rule are in `ARCHITECTURE.md`: [`text`] is the pure core, [`store`]
+//! keeps the register, [`server`] maps the gRPC contract onto them, and [`cli`] is a gRPC client.
 
+pub mod cli;
+pub mod config;
+pub mod proto;
 pub mod record;
+pub mod server;
 pub mod store;
+pub mod telemetry;
 pub mod text;

@@ -1,1 +1,81 @@
-fn main() {}
+//! The `verbatim` binary: `serve` runs the server; every other subcommand is a client.
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use tokio::net::TcpListener;
+use verbatim::{
+    cli::{self, Cli, Command},
+    config::{ServeArgs, ServeConfig},
+    server,
+    store::SqliteStore,
+    telemetry,
+};
+
+/// Exit code for every error.
+const EXIT_ERROR: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
+    let outcome = match cli.command {
+        Command::Serve(args) => runtime.block_on(serve(args)).map(|()| ExitCode::SUCCESS),
+        _ => runtime.block_on(cli::run(cli)),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    telemetry::init(args.log_format, "info");
+    let config = ServeConfig::from(&args);
+    let store = SqliteStore::open(&args.store).await?;
+    tracing::info!(store = %verbatim::store::redact_url(&args.store), "store open");
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
+    server::run(listener, config, store, shutdown_signal(), |address| {
+        eprintln!("listening on {address}");
+    })
+    .await?;
+    Ok(())
+}
+
+/// Resolves on the first SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot watch SIGTERM; only Ctrl-C stops the server");
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}

@@ -1,0 +1,128 @@
+//! Connecting to a server, and turning statuses into messages a person can act on.
+
+use std::time::Duration;
+
+use anyhow::{Context as _, anyhow, bail};
+use prost_types::Timestamp;
+use tonic::transport::{Channel, Endpoint};
+use tonic_health::pb::health_client::HealthClient;
+
+use crate::proto::v1::registry_client::RegistryClient;
+
+/// Largest response the CLI accepts: a full page of the longest quotes fits with room to spare.
+const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
+/// How long connecting may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Clients of every service, over one channel.
+pub struct Connection {
+    pub registry: RegistryClient<Channel>,
+    pub health: HealthClient<Channel>,
+}
+
+impl Connection {
+    /// Connects to `server` (`http://HOST:PORT`, or `HOST:PORT`).
+    ///
+    /// # Errors
+    /// When the address is malformed or nothing answers there.
+    pub async fn open(server: &str, timeout: Duration) -> anyhow::Result<Self> {
+        let uri = if server.contains("://") {
+            server.to_owned()
+        } else {
+            format!("http://{server}")
+        };
+        if uri.starts_with("https://") {
+            bail!("TLS is not supported yet: use an http:// server address");
+        }
+        let endpoint = Endpoint::from_shared(uri.clone())
+            .with_context(|| format!("{server:?} is not a server address (use HOST:PORT)"))?
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(timeout);
+        let channel = endpoint.connect().await.map_err(|e| {
+            anyhow!("cannot reach the Verbatim server at {uri}: {e} (is `verbatim serve` running? --server / VERBATIM_SERVER select another)")
+        })?;
+        Ok(Connection {
+            registry: RegistryClient::new(channel.clone())
+                .max_decoding_message_size(MAX_RESPONSE_BYTES),
+            health: HealthClient::new(channel),
+        })
+    }
+}
+
+/// A status as one line: its code's name, then the server's message.
+pub fn describe(status: tonic::Status) -> anyhow::Error {
+    anyhow!("{}: {}", code_name(status.code()), status.message())
+}
+
+/// The canonical upper-case name of a status code, as grpc documents them.
+pub fn code_name(code: tonic::Code) -> &'static str {
+    use tonic::Code;
+    match code {
+        Code::Ok => "OK",
+        Code::Cancelled => "CANCELLED",
+        Code::Unknown => "UNKNOWN",
+        Code::InvalidArgument => "INVALID_ARGUMENT",
+        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        Code::NotFound => "NOT_FOUND",
+        Code::AlreadyExists => "ALREADY_EXISTS",
+        Code::PermissionDenied => "PERMISSION_DENIED",
+        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
+        Code::FailedPrecondition => "FAILED_PRECONDITION",
+        Code::Aborted => "ABORTED",
+        Code::OutOfRange => "OUT_OF_RANGE",
+        Code::Unimplemented => "UNIMPLEMENTED",
+        Code::Internal => "INTERNAL",
+        Code::Unavailable => "UNAVAILABLE",
+        Code::DataLoss => "DATA_LOSS",
+        Code::Unauthenticated => "UNAUTHENTICATED",
+    }
+}
+
+/// Parses RFC 3339 (`2024-01-29T10:00:00Z`) or a bare date (`2024-01-29`, taken as midnight UTC).
+///
+/// # Errors
+/// When the value is neither.
+pub fn parse_time(value: &str) -> anyhow::Result<Timestamp> {
+    use time::{
+        Date, OffsetDateTime, format_description::well_known::Rfc3339, macros::format_description,
+    };
+    let instant = OffsetDateTime::parse(value, &Rfc3339).or_else(|_| {
+        Date::parse(value, format_description!("[year]-[month]-[day]"))
+            .map(|date| date.midnight().assume_utc())
+    });
+    let instant = instant.map_err(|_| {
+        anyhow!(
+            "{value:?} is not a time: use RFC 3339 (2024-01-29T10:00:00Z) or a date (2024-01-29)"
+        )
+    })?;
+    Ok(Timestamp {
+        seconds: instant.unix_timestamp(),
+        nanos: i32::try_from(instant.nanosecond()).expect("nanoseconds fit in i32"),
+    })
+}
+
+/// Writes a timestamp as RFC 3339 in UTC.
+pub fn format_time(ts: &Timestamp) -> String {
+    use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+    let nanos = i128::from(ts.seconds) * 1_000_000_000 + i128::from(ts.nanos);
+    OffsetDateTime::from_unix_timestamp_nanos(nanos)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_else(|| format!("{}s", ts.seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_parse_as_rfc3339_or_dates() {
+        let date = parse_time("2024-01-29").expect("a date");
+        assert_eq!(date.seconds, 1_706_486_400);
+        let full = parse_time("2024-01-29T10:00:00.5+01:00").expect("rfc 3339");
+        assert_eq!(full.seconds, 1_706_486_400 + 9 * 3600);
+        assert_eq!(full.nanos, 500_000_000);
+        assert_eq!(format_time(&date), "2024-01-29T00:00:00Z");
+        assert!(parse_time("29/01/2024").is_err());
+    }
+}

@@ -1,0 +1,367 @@
+//! The command line: `verbatim serve` starts the server (see `main.rs`); every other subcommand is
+//! a gRPC client of a running server, except `hash`, which works offline.
+//!
+//! Human-readable output by default, `--json` for machines. Exit codes: 0 success, 2 any error
+//! (for `health`: 0 only when the server reports SERVING).
+
+mod client;
+mod import;
+mod render;
+
+use std::{io::Read as _, process::ExitCode, time::Duration};
+
+use anyhow::{Context as _, bail};
+use clap::{Args, Parser, Subcommand};
+use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus};
+
+use crate::config::ServeArgs;
+use crate::proto::v1 as pb;
+use crate::text::{CanonicalText, CanonicalVersion, ContentHash};
+use client::Connection;
+use render::Output;
+
+/// Default server address for client commands.
+pub const DEFAULT_SERVER: &str = "http://127.0.0.1:50051";
+
+/// Verbatim: verify quotations against a register of what was actually said.
+#[derive(Parser, Debug)]
+#[command(name = "verbatim", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Server to talk to (client commands), as http://HOST:PORT or HOST:PORT.
+    #[arg(long, env = "VERBATIM_SERVER", default_value = DEFAULT_SERVER, global = true)]
+    pub server: String,
+
+    /// Print JSON instead of human-readable text.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Seconds to wait for the server to answer a call.
+    #[arg(long, env = "VERBATIM_TIMEOUT", default_value_t = 30, global = true)]
+    pub timeout: u64,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Register, show and list outlets.
+    #[command(subcommand)]
+    Outlet(OutletCommand),
+    /// Register, show, list and retract quotations.
+    #[command(subcommand)]
+    Quote(QuoteCommand),
+    /// Import outlets and quotations from a JSON Lines file (`-` reads stdin).
+    Import {
+        /// The file, one JSON object a line: {"kind":"outlet",…} or {"kind":"quote",…}.
+        file: String,
+    },
+    /// Print the content hash of a text (offline; `-` reads stdin).
+    Hash {
+        /// The quotation's words.
+        text: String,
+    },
+    /// Ask the server whether it is serving.
+    Health {
+        /// The service to ask about; empty means the whole server.
+        #[arg(long, default_value = "")]
+        service: String,
+    },
+}
+
+/// `verbatim outlet …`
+#[derive(Subcommand, Debug)]
+pub enum OutletCommand {
+    /// Create an outlet, or update the one with this id.
+    Add {
+        /// Slug: lowercase letters, digits and hyphens ("express-tribune").
+        id: String,
+        /// The outlet's name as it prints it.
+        #[arg(long)]
+        name: String,
+        /// Another name the press uses (repeatable).
+        #[arg(long = "alias")]
+        aliases: Vec<String>,
+        /// A web domain the outlet publishes on (repeatable).
+        #[arg(long = "domain")]
+        domains: Vec<String>,
+    },
+    /// Show one outlet.
+    Get {
+        /// The outlet's id.
+        id: String,
+    },
+    /// List outlets.
+    List {
+        /// Stop after this many.
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+}
+
+/// `verbatim quote …`
+#[derive(Subcommand, Debug)]
+pub enum QuoteCommand {
+    /// Register a quotation (idempotent).
+    Add(QuoteAddArgs),
+    /// Show a quotation by content hash.
+    Get {
+        /// `sha256:` followed by 64 hexadecimal digits.
+        hash: String,
+    },
+    /// List quotations in registration order.
+    List {
+        /// Only quotations credited to this outlet id.
+        #[arg(long)]
+        outlet: Option<String>,
+        /// Only quotations credited to this speaker.
+        #[arg(long)]
+        speaker: Option<String>,
+        /// Stop after this many.
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+    /// Retract a quotation: it stays registered, and checks report it as retracted.
+    Retract {
+        /// `sha256:` followed by 64 hexadecimal digits.
+        hash: String,
+        /// Why it is retracted.
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+/// Arguments of `verbatim quote add`.
+#[derive(Args, Debug)]
+pub struct QuoteAddArgs {
+    /// The exact words, without quotation marks (`-` reads stdin).
+    pub text: String,
+    /// Who said them.
+    #[arg(long)]
+    pub speaker: Option<String>,
+    /// Another name of the speaker (repeatable).
+    #[arg(long = "speaker-alias")]
+    pub speaker_aliases: Vec<String>,
+    /// The id of the outlet that published them.
+    #[arg(long)]
+    pub outlet: Option<String>,
+    /// Where they were published.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// When they were published: RFC 3339 (2024-01-29T10:00:00Z) or a date (2024-01-29).
+    #[arg(long)]
+    pub published_at: Option<String>,
+}
+
+/// Runs a client subcommand and returns the process exit code.
+///
+/// # Errors
+/// Any failure: bad arguments, an unreachable server, or a status other than OK.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let out = Output::new(cli.json);
+    let timeout = Duration::from_secs(cli.timeout.max(1));
+    match cli.command {
+        Command::Serve(_) => bail!("`serve` is handled by main"),
+        Command::Hash { text } => {
+            let text = read_arg_or_stdin(text)?;
+            let canonical = CanonicalText::of(&text);
+            let hash = ContentHash::of_canonical(CanonicalVersion::CURRENT, &canonical);
+            out.hash(&hash, &canonical);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Health { service } => {
+            let mut connection = Connection::open(&cli.server, timeout).await?;
+            let response = connection
+                .health
+                .check(HealthCheckRequest {
+                    service: service.clone(),
+                })
+                .await
+                .map_err(client::describe)?
+                .into_inner();
+            let status = ServingStatus::try_from(response.status).unwrap_or(ServingStatus::Unknown);
+            out.health(&service, status.as_str_name());
+            Ok(if status == ServingStatus::Serving {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            })
+        }
+        Command::Outlet(command) => {
+            let mut connection = Connection::open(&cli.server, timeout).await?;
+            outlet(&mut connection, command, &out).await
+        }
+        Command::Quote(command) => {
+            let mut connection = Connection::open(&cli.server, timeout).await?;
+            quote(&mut connection, command, &out).await
+        }
+        Command::Import { file } => {
+            let mut connection = Connection::open(&cli.server, timeout).await?;
+            let summary = import::run(&mut connection, &file).await?;
+            out.import_summary(&file, &summary);
+            Ok(if summary.rejected.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            })
+        }
+    }
+}
+
+async fn outlet(
+    connection: &mut Connection,
+    command: OutletCommand,
+    out: &Output,
+) -> anyhow::Result<ExitCode> {
+    match command {
+        OutletCommand::Add {
+            id,
+            name,
+            aliases,
+            domains,
+        } => {
+            let response = connection
+                .registry
+                .register_outlet(pb::RegisterOutletRequest {
+                    outlet: Some(pb::Outlet {
+                        id,
+                        name,
+                        aliases,
+                        domains,
+                    }),
+                })
+                .await
+                .map_err(client::describe)?
+                .into_inner();
+            out.outlet_registered(&response);
+        }
+        OutletCommand::Get { id } => {
+            let response = connection
+                .registry
+                .get_outlet(pb::GetOutletRequest { id })
+                .await
+                .map_err(client::describe)?
+                .into_inner();
+            out.outlets(response.outlet.as_slice());
+        }
+        OutletCommand::List { limit } => {
+            let mut outlets = Vec::new();
+            let mut page_token = String::new();
+            loop {
+                let page = connection
+                    .registry
+                    .list_outlets(pb::ListOutletsRequest {
+                        page_size: 1_000,
+                        page_token,
+                    })
+                    .await
+                    .map_err(client::describe)?
+                    .into_inner();
+                outlets.extend(page.outlets);
+                page_token = page.next_page_token;
+                if page_token.is_empty() || limit.is_some_and(|l| outlets.len() >= l) {
+                    break;
+                }
+            }
+            outlets.truncate(limit.unwrap_or(usize::MAX));
+            out.outlets(&outlets);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn quote(
+    connection: &mut Connection,
+    command: QuoteCommand,
+    out: &Output,
+) -> anyhow::Result<ExitCode> {
+    match command {
+        QuoteCommand::Add(args) => {
+            let published_at = args
+                .published_at
+                .as_deref()
+                .map(client::parse_time)
+                .transpose()
+                .context("--published-at")?;
+            let response = connection
+                .registry
+                .register_quote(pb::RegisterQuoteRequest {
+                    text: read_arg_or_stdin(args.text)?,
+                    speaker: args.speaker.unwrap_or_default(),
+                    speaker_aliases: args.speaker_aliases,
+                    outlet_id: args.outlet.unwrap_or_default(),
+                    source_url: args.url.unwrap_or_default(),
+                    published_at,
+                })
+                .await
+                .map_err(client::describe)?
+                .into_inner();
+            out.quote_registered(&response);
+        }
+        QuoteCommand::Get { hash } => {
+            let response = connection
+                .registry
+                .get_quote(pb::GetQuoteRequest { content_hash: hash })
+                .await
+                .map_err(client::describe)?
+                .into_inner();
+            out.quote(response.quote.as_ref());
+        }
+        QuoteCommand::List {
+            outlet,
+            speaker,
+            limit,
+        } => {
+            let mut quotes = Vec::new();
+            let mut page_token = String::new();
+            loop {
+                let page = connection
+                    .registry
+                    .list_quotes(pb::ListQuotesRequest {
+                        outlet_id: outlet.clone().unwrap_or_default(),
+                        speaker: speaker.clone().unwrap_or_default(),
+                        page_size: 1_000,
+                        page_token,
+                    })
+                    .await
+                    .map_err(client::describe)?
+                    .into_inner();
+                quotes.extend(page.quotes);
+                page_token = page.next_page_token;
+                if page_token.is_empty() || limit.is_some_and(|l| quotes.len() >= l) {
+                    break;
+                }
+            }
+            quotes.truncate(limit.unwrap_or(usize::MAX));
+            out.quote_list(&quotes);
+        }
+        QuoteCommand::Retract { hash, reason } => {
+            let response = connection
+                .registry
+                .retract_quote(pb::RetractQuoteRequest {
+                    content_hash: hash,
+                    reason,
+                })
+                .await
+                .map_err(client::describe)?
+                .into_inner();
+            out.quote(response.quote.as_ref());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `-` means "read standard input"; anything else is the value itself.
+fn read_arg_or_stdin(value: String) -> anyhow::Result<String> {
+    if value != "-" {
+        return Ok(value);
+    }
+    let mut text = String::new();
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .context("reading standard input")?;
+    Ok(text)
+}

@@ -1,0 +1,97 @@
+//! `verbatim serve` configuration: flags and environment variables (a flag wins over its
+//! variable, which wins over the default), validated into a [`ServeConfig`].
+
+use std::{net::SocketAddr, time::Duration};
+
+use clap::{Args, ValueEnum};
+
+/// Default address `serve` listens on.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:50051";
+/// Default store: a SQLite file in the working directory.
+pub const DEFAULT_STORE: &str = "sqlite://verbatim.db";
+/// Default cap on a quotation's length, in characters (Unicode scalar values).
+pub const DEFAULT_MAX_QUOTE_CHARS: usize = 5_000;
+/// Default cap on one request message, in bytes.
+pub const DEFAULT_MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
+/// Default time in-flight calls get to finish after SIGINT or SIGTERM.
+pub const DEFAULT_DRAIN_TIMEOUT_SECS: u64 = 30;
+
+/// How logs are written to stderr.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    Text,
+    /// One JSON object per event, for log collectors.
+    Json,
+}
+
+/// Flags of `verbatim serve`.
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port (the real address is printed on stderr).
+    #[arg(long, env = "VERBATIM_LISTEN", default_value = DEFAULT_LISTEN)]
+    pub listen: SocketAddr,
+
+    /// Where the register lives: sqlite://FILE (relative to the working directory),
+    /// sqlite:///ABSOLUTE/PATH, or sqlite::memory: for a register that vanishes on exit.
+    #[arg(long, env = "VERBATIM_STORE", default_value = DEFAULT_STORE)]
+    pub store: String,
+
+    /// Longest quotation accepted, in characters.
+    #[arg(long, env = "VERBATIM_MAX_QUOTE_CHARS", default_value_t = DEFAULT_MAX_QUOTE_CHARS,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
+    pub max_quote_chars: usize,
+
+    /// Largest request message accepted, in bytes.
+    #[arg(long, env = "VERBATIM_MAX_REQUEST_BYTES", default_value_t = DEFAULT_MAX_REQUEST_BYTES,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1024..=256 * 1024 * 1024))]
+    pub max_request_bytes: usize,
+
+    /// Seconds in-flight calls get to finish after SIGINT or SIGTERM before the server exits
+    /// anyway.
+    #[arg(long, env = "VERBATIM_DRAIN_TIMEOUT", default_value_t = DEFAULT_DRAIN_TIMEOUT_SECS)]
+    pub drain_timeout: u64,
+
+    /// Log format on stderr; the level filter comes from RUST_LOG (default `info`).
+    #[arg(long, env = "VERBATIM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// Input limits the server enforces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Longest quotation, in characters (`--max-quote-chars`).
+    pub max_quote_chars: usize,
+    /// Largest request message, in bytes (`--max-request-bytes`).
+    pub max_request_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_quote_chars: DEFAULT_MAX_QUOTE_CHARS,
+            max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
+        }
+    }
+}
+
+/// Everything the server needs besides its listener and store.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Input limits.
+    pub limits: Limits,
+    /// Time in-flight calls get after a shutdown signal.
+    pub drain_timeout: Duration,
+}
+
+impl From<&ServeArgs> for ServeConfig {
+    fn from(args: &ServeArgs) -> Self {
+        ServeConfig {
+            limits: Limits {
+                max_quote_chars: args.max_quote_chars,
+                max_request_bytes: args.max_request_bytes,
+            },
+            drain_timeout: Duration::from_secs(args.drain_timeout),
+        }
+    }
+}

@@ -1,0 +1,554 @@
+//! Conversions between wire messages and records. Inbound conversions validate every field and
+//! name the field they reject, so a client learns exactly what to fix.
+
+use prost_types::Timestamp;
+
+use crate::config::Limits;
+use crate::proto::v1 as pb;
+use crate::record::{Attribution, Micros, NewQuote, Outlet, Quote, QuoteFilter};
+use crate::text::{CanonicalText, CanonicalVersion, ContentHash};
+
+/// Longest name (outlet, speaker, alias), in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+/// Most entries in a list of aliases or domains.
+pub const MAX_LIST_ENTRIES: usize = 32;
+/// Longest source URL, in characters.
+pub const MAX_URL_CHARS: usize = 2_048;
+/// Longest retraction reason, in characters.
+pub const MAX_REASON_CHARS: usize = 1_000;
+/// Page size used when a request leaves it at 0.
+pub const DEFAULT_PAGE_SIZE: usize = 100;
+/// Largest page returned; larger requests are lowered to it.
+pub const MAX_PAGE_SIZE: usize = 1_000;
+
+/// A request field that cannot be accepted, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{field}`: {problem}")]
+pub struct FieldError {
+    /// The field's name as in the .proto file, with its path (`outlet.id`, `speaker_aliases[2]`).
+    pub field: String,
+    /// What is wrong and how to fix it.
+    pub problem: String,
+}
+
+impl FieldError {
+    /// A problem with `field`.
+    pub fn new(field: impl Into<String>, problem: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            problem: problem.into(),
+        }
+    }
+}
+
+/// Rejects NUL and other control characters except the line breaks and tabs text can hold.
+fn check_characters(field: &str, value: &str, allow_line_breaks: bool) -> Result<(), FieldError> {
+    let bad = value
+        .chars()
+        .find(|&c| c.is_control() && !(allow_line_breaks && matches!(c, '\n' | '\r' | '\t')));
+    match bad {
+        Some(c) => Err(FieldError::new(
+            field,
+            format!(
+                "must not contain control characters (found U+{:04X})",
+                c as u32
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A trimmed name of at most [`MAX_NAME_CHARS`]; empty stays empty.
+fn name(field: &str, value: &str) -> Result<String, FieldError> {
+    let value = value.trim();
+    check_characters(field, value, false)?;
+    let chars = value.chars().count();
+    if chars > MAX_NAME_CHARS {
+        return Err(FieldError::new(
+            field,
+            format!("is {chars} characters; the limit is {MAX_NAME_CHARS}"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// A list of names: trimmed, empty entries dropped, duplicates (ignoring case) kept once.
+fn names(field: &str, values: &[String]) -> Result<Vec<String>, FieldError> {
+    if values.len() > MAX_LIST_ENTRIES {
+        return Err(FieldError::new(
+            field,
+            format!(
+                "has {} entries; the limit is {MAX_LIST_ENTRIES}",
+                values.len()
+            ),
+        ));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(values.len());
+    for (i, value) in values.iter().enumerate() {
+        let value = name(&format!("{field}[{i}]"), value)?;
+        if !value.is_empty() && !out.iter().any(|seen| seen.eq_ignore_ascii_case(&value)) {
+            out.push(value);
+        }
+    }
+    Ok(out)
+}
+
+/// Checks an outlet id slug: `[a-z0-9][a-z0-9-]{0,63}`.
+pub fn slug(field: &str, value: &str) -> Result<String, FieldError> {
+    let valid = !value.is_empty()
+        && value.len() <= 64
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !value.starts_with('-');
+    if valid {
+        Ok(value.to_owned())
+    } else if value.is_empty() {
+        Err(FieldError::new(field, "must not be empty"))
+    } else {
+        Err(FieldError::new(
+            field,
+            format!(
+                "{value:?} is not a valid id: use 1 to 64 lowercase letters, digits and hyphens, \
+                 starting with a letter or digit (like \"express-tribune\")"
+            ),
+        ))
+    }
+}
+
+fn domain(field: &str, value: &str) -> Result<String, FieldError> {
+    let value = value.trim().trim_end_matches('.').to_ascii_lowercase();
+    let label_ok = |label: &str| {
+        !label.is_empty()
+            && label.len() <= 63
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+    };
+    if value.len() <= 253 && value.contains('.') && value.split('.').all(label_ok) {
+        Ok(value)
+    } else {
+        Err(FieldError::new(
+            field,
+            format!(
+                "{value:?} is not a domain: give a hostname such as \"tribune.com.pk\", without \
+                 scheme or path"
+            ),
+        ))
+    }
+}
+
+/// Validates an outlet from the wire.
+pub fn outlet_from_proto(outlet: Option<pb::Outlet>) -> Result<Outlet, FieldError> {
+    let outlet = outlet.ok_or_else(|| FieldError::new("outlet", "is required"))?;
+    let id = slug("outlet.id", &outlet.id)?;
+    let display_name = name("outlet.name", &outlet.name)?;
+    if display_name.is_empty() {
+        return Err(FieldError::new("outlet.name", "must not be empty"));
+    }
+    let aliases = names("outlet.aliases", &outlet.aliases)?;
+    if outlet.domains.len() > MAX_LIST_ENTRIES {
+        return Err(FieldError::new(
+            "outlet.domains",
+            format!(
+                "has {} entries; the limit is {MAX_LIST_ENTRIES}",
+                outlet.domains.len()
+            ),
+        ));
+    }
+    let mut domains = Vec::with_capacity(outlet.domains.len());
+    for (i, value) in outlet.domains.iter().enumerate() {
+        let value = domain(&format!("outlet.domains[{i}]"), value)?;
+        if !domains.contains(&value) {
+            domains.push(value);
+        }
+    }
+    Ok(Outlet {
+        id,
+        name: display_name,
+        aliases,
+        domains,
+    })
+}
+
+/// Converts a stored outlet for the wire.
+pub fn outlet_to_proto(outlet: Outlet) -> pb::Outlet {
+    pb::Outlet {
+        id: outlet.id,
+        name: outlet.name,
+        aliases: outlet.aliases,
+        domains: outlet.domains,
+    }
+}
+
+/// Checks quotation text against the limits and canonicalizes it.
+pub fn quote_text(field: &str, text: &str, limits: &Limits) -> Result<CanonicalText, FieldError> {
+    if text.trim().is_empty() {
+        return Err(FieldError::new(field, "must not be empty"));
+    }
+    let chars = text.chars().count();
+    if chars > limits.max_quote_chars {
+        return Err(FieldError::new(
+            field,
+            format!(
+                "is {chars} characters; the limit is {} (--max-quote-chars)",
+                limits.max_quote_chars
+            ),
+        ));
+    }
+    if text.contains('\0') {
+        return Err(FieldError::new(field, "must not contain NUL characters"));
+    }
+    let canonical = CanonicalText::of(text);
+    if canonical.is_empty() {
+        return Err(FieldError::new(
+            field,
+            "has no words (only punctuation, symbols or invisible characters)",
+        ));
+    }
+    Ok(canonical)
+}
+
+fn source_url(field: &str, value: &str) -> Result<String, FieldError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(String::new());
+    }
+    let chars = value.chars().count();
+    if chars > MAX_URL_CHARS {
+        return Err(FieldError::new(
+            field,
+            format!("is {chars} characters; the limit is {MAX_URL_CHARS}"),
+        ));
+    }
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"));
+    let host = rest.and_then(|r| r.split(['/', '?', '#']).next());
+    let valid = host.is_some_and(|h| !h.is_empty())
+        && !value.chars().any(|c| c.is_whitespace() || c.is_control());
+    if valid {
+        Ok(value.to_owned())
+    } else {
+        Err(FieldError::new(
+            field,
+            format!("{value:?} is not an absolute http or https URL"),
+        ))
+    }
+}
+
+/// The earliest and latest instants accepted: years 0001 to 9999, as RFC 3339 can write them.
+const MIN_SECONDS: i64 = -62_135_596_800;
+const MAX_SECONDS: i64 = 253_402_300_799;
+
+/// Converts a wire timestamp to [`Micros`], refusing values RFC 3339 cannot write.
+pub fn micros_from_proto(field: &str, ts: &Timestamp) -> Result<Micros, FieldError> {
+    if !(MIN_SECONDS..=MAX_SECONDS).contains(&ts.seconds) || !(0..1_000_000_000).contains(&ts.nanos)
+    {
+        return Err(FieldError::new(
+            field,
+            "must lie between 0001-01-01 and 9999-12-31 with nanos in [0, 999999999]",
+        ));
+    }
+    Ok(ts.seconds * 1_000_000 + i64::from(ts.nanos / 1_000))
+}
+
+/// Converts [`Micros`] to a wire timestamp.
+pub fn micros_to_proto(micros: Micros) -> Timestamp {
+    Timestamp {
+        seconds: micros.div_euclid(1_000_000),
+        nanos: i32::try_from(micros.rem_euclid(1_000_000) * 1_000)
+            .expect("under a million microseconds fit in i32 nanos"),
+    }
+}
+
+/// Validates a registration request and canonicalizes and hashes its text.
+pub fn new_quote_from_proto(
+    request: pb::RegisterQuoteRequest,
+    limits: &Limits,
+) -> Result<NewQuote, FieldError> {
+    let canonical = quote_text("text", &request.text, limits)?;
+    let speaker = name("speaker", &request.speaker)?;
+    let outlet_id = if request.outlet_id.is_empty() {
+        String::new()
+    } else {
+        slug("outlet_id", &request.outlet_id)?
+    };
+    if speaker.is_empty() && outlet_id.is_empty() {
+        return Err(FieldError::new(
+            "speaker",
+            "at least one of `speaker` and `outlet_id` is required: say who is credited",
+        ));
+    }
+    let speaker_aliases = names("speaker_aliases", &request.speaker_aliases)?;
+    let source_url = source_url("source_url", &request.source_url)?;
+    let published_at = request
+        .published_at
+        .as_ref()
+        .map(|ts| micros_from_proto("published_at", ts))
+        .transpose()?;
+    Ok(NewQuote {
+        hash: ContentHash::of_canonical(CanonicalVersion::CURRENT, &canonical),
+        text: request.text,
+        canonical_text: canonical.into_string(),
+        attribution: Attribution {
+            speaker,
+            speaker_aliases,
+            outlet_id,
+            source_url,
+            published_at,
+            registered_at: 0,
+        },
+    })
+}
+
+/// Parses a written content hash.
+pub fn content_hash(field: &str, value: &str) -> Result<ContentHash, FieldError> {
+    if value.is_empty() {
+        return Err(FieldError::new(field, "must not be empty"));
+    }
+    value
+        .trim()
+        .parse()
+        .map_err(|e| FieldError::new(field, format!("{e}")))
+}
+
+/// A retraction reason: required, at most [`MAX_REASON_CHARS`].
+pub fn retraction_reason(field: &str, value: &str) -> Result<String, FieldError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(FieldError::new(
+            field,
+            "must not be empty: say why the quote is retracted",
+        ));
+    }
+    check_characters(field, value, true)?;
+    let chars = value.chars().count();
+    if chars > MAX_REASON_CHARS {
+        return Err(FieldError::new(
+            field,
+            format!("is {chars} characters; the limit is {MAX_REASON_CHARS}"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// Applies the page-size rules: 0 is the default, larger than the maximum is lowered.
+pub fn page_size(field: &str, value: i32) -> Result<usize, FieldError> {
+    match usize::try_from(value) {
+        Err(_) => Err(FieldError::new(
+            field,
+            format!(
+                "must not be negative (found {value}); use 0 for the default of {DEFAULT_PAGE_SIZE}"
+            ),
+        )),
+        Ok(0) => Ok(DEFAULT_PAGE_SIZE),
+        Ok(n) => Ok(n.min(MAX_PAGE_SIZE)),
+    }
+}
+
+const QUOTE_TOKEN_PREFIX: &str = "q1.";
+const OUTLET_TOKEN_PREFIX: &str = "o1.";
+
+fn bad_token(field: &str) -> FieldError {
+    FieldError::new(
+        field,
+        "was not issued by this server: pass the `next_page_token` of the previous page, or \
+         nothing for the first page",
+    )
+}
+
+/// The cursor a quotes page token carries: the last `seq` returned.
+pub fn quote_page_token(field: &str, token: &str) -> Result<i64, FieldError> {
+    if token.is_empty() {
+        return Ok(0);
+    }
+    token
+        .strip_prefix(QUOTE_TOKEN_PREFIX)
+        .and_then(|seq| seq.parse::<i64>().ok())
+        .filter(|&seq| seq > 0)
+        .ok_or_else(|| bad_token(field))
+}
+
+/// The token for the page after the quote with `last_seq`.
+pub fn next_quote_page_token(last_seq: i64) -> String {
+    format!("{QUOTE_TOKEN_PREFIX}{last_seq}")
+}
+
+/// The cursor an outlets page token carries: the last id returned.
+pub fn outlet_page_token(field: &str, token: &str) -> Result<Option<String>, FieldError> {
+    if token.is_empty() {
+        return Ok(None);
+    }
+    token
+        .strip_prefix(OUTLET_TOKEN_PREFIX)
+        .and_then(|id| slug(field, id).ok())
+        .map(Some)
+        .ok_or_else(|| bad_token(field))
+}
+
+/// The token for the page after the outlet `last_id`.
+pub fn next_outlet_page_token(last_id: &str) -> String {
+    format!("{OUTLET_TOKEN_PREFIX}{last_id}")
+}
+
+/// Validates listing filters.
+pub fn quote_filter(outlet_id: &str, speaker: &str) -> Result<QuoteFilter, FieldError> {
+    let outlet_id = if outlet_id.is_empty() {
+        None
+    } else {
+        Some(slug("outlet_id", outlet_id)?)
+    };
+    let speaker = name("speaker", speaker)?;
+    Ok(QuoteFilter {
+        outlet_id,
+        speaker: (!speaker.is_empty()).then_some(speaker),
+    })
+}
+
+/// Converts a stored quote for the wire.
+pub fn quote_to_proto(quote: Quote) -> pb::Quote {
+    let (retracted, retraction_reason, retracted_at) = match quote.retraction {
+        Some(r) => (true, r.reason, Some(micros_to_proto(r.at))),
+        None => (false, String::new(), None),
+    };
+    pb::Quote {
+        content_hash: quote.hash.to_string(),
+        text: quote.text,
+        canonical_text: quote.canonical_text,
+        attributions: quote
+            .attributions
+            .into_iter()
+            .map(|a| pb::Attribution {
+                speaker: a.speaker,
+                speaker_aliases: a.speaker_aliases,
+                outlet_id: a.outlet_id,
+                source_url: a.source_url,
+                published_at: a.published_at.map(micros_to_proto),
+                registered_at: Some(micros_to_proto(a.registered_at)),
+            })
+            .collect(),
+        retracted,
+        retraction_reason,
+        retracted_at,
+        registered_at: Some(micros_to_proto(quote.registered_at)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(text: &str) -> pb::RegisterQuoteRequest {
+        pb::RegisterQuoteRequest {
+            text: text.into(),
+            speaker: "Jane Roe".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn slugs_follow_the_documented_pattern() {
+        for good in ["a", "express-tribune", "bbc2", &"x".repeat(64)] {
+            assert!(slug("id", good).is_ok(), "{good}");
+        }
+        for bad in ["", "-lead", "Upper", "with space", "ünï", &"x".repeat(65)] {
+            let error = slug("outlet.id", bad).expect_err(bad);
+            assert_eq!(error.field, "outlet.id");
+        }
+    }
+
+    #[test]
+    fn text_errors_name_the_field_and_the_limit_flag() {
+        let limits = Limits {
+            max_quote_chars: 10,
+            ..Limits::default()
+        };
+        let too_long = new_quote_from_proto(request("twelve chars"), &limits).unwrap_err();
+        assert_eq!(too_long.field, "text");
+        assert!(too_long.problem.contains("--max-quote-chars"), "{too_long}");
+        for (text, needle) in [("   \n", "empty"), ("…!?", "no words"), ("a\0b", "NUL")] {
+            let error = new_quote_from_proto(request(text), &Limits::default()).unwrap_err();
+            assert_eq!(error.field, "text");
+            assert!(error.problem.contains(needle), "{error}");
+        }
+    }
+
+    #[test]
+    fn someone_must_be_credited() {
+        let mut anonymous = request("Words from nowhere.");
+        anonymous.speaker = "  ".into();
+        let error = new_quote_from_proto(anonymous, &Limits::default()).unwrap_err();
+        assert!(error.problem.contains("outlet_id"), "{error}");
+    }
+
+    #[test]
+    fn urls_must_be_absolute_http() {
+        assert!(source_url("u", "https://example.com/a?b#c").is_ok());
+        assert!(source_url("u", "").is_ok());
+        for bad in ["example.com", "ftp://x.org", "https://", "https://a b.com"] {
+            assert!(source_url("u", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn timestamps_round_trip_at_microsecond_precision() {
+        let ts = Timestamp {
+            seconds: 1_706_486_400,
+            nanos: 123_456_000,
+        };
+        let micros = micros_from_proto("t", &ts).expect("valid");
+        assert_eq!(micros_to_proto(micros), ts);
+        let before_1970 = Timestamp {
+            seconds: -1,
+            nanos: 500_000_000,
+        };
+        assert_eq!(
+            micros_to_proto(micros_from_proto("t", &before_1970).expect("valid")),
+            before_1970
+        );
+        assert!(
+            micros_from_proto(
+                "t",
+                &Timestamp {
+                    seconds: 0,
+                    nanos: -1
+                }
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn page_tokens_round_trip_and_forgeries_fail() {
+        assert_eq!(quote_page_token("t", ""), Ok(0));
+        assert_eq!(quote_page_token("t", &next_quote_page_token(42)), Ok(42));
+        assert!(quote_page_token("t", "42").is_err());
+        assert!(quote_page_token("t", "q1.-5").is_err());
+        assert_eq!(
+            outlet_page_token("t", &next_outlet_page_token("bbc")),
+            Ok(Some("bbc".into()))
+        );
+        assert!(outlet_page_token("t", "o1.NOT A SLUG").is_err());
+        assert_eq!(page_size("p", 0), Ok(DEFAULT_PAGE_SIZE));
+        assert_eq!(page_size("p", 5_000), Ok(MAX_PAGE_SIZE));
+        assert!(page_size("p", -1).is_err());
+    }
+
+    #[test]
+    fn aliases_are_trimmed_and_deduplicated() {
+        let got = names(
+            "aliases",
+            &[
+                " Express Tribune ".into(),
+                "".into(),
+                "express tribune".into(),
+            ],
+        )
+        .expect("valid");
+        assert_eq!(got, ["Express Tribune"]);
+        assert!(names("aliases", &vec!["a".to_string(); 33]).is_err());
+    }
+}

@@ -1,0 +1,80 @@
+//! `grpc.health.v1` status: SERVING once the store is open, NOT_SERVING while a periodic store
+//! probe fails and from the moment shutdown begins.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+
+use tonic_health::{ServingStatus, server::HealthReporter};
+
+use crate::proto::v1::registry_server::SERVICE_NAME as REGISTRY_SERVICE;
+use crate::store::Store;
+
+/// How often the store is probed.
+const PROBE_INTERVAL: Duration = Duration::from_secs(5);
+/// How long a probe may take before the store counts as failing.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The health of the whole server (`""`) and of each service.
+#[derive(Clone)]
+pub struct Health {
+    reporter: HealthReporter,
+    shutting_down: Arc<AtomicBool>,
+}
+
+impl Health {
+    pub fn new(reporter: HealthReporter) -> Self {
+        Health {
+            reporter,
+            shutting_down: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Reports every service SERVING or NOT_SERVING; once shutdown began, only NOT_SERVING.
+    pub async fn set_serving(&self, serving: bool) {
+        let status = if serving && !self.shutting_down.load(Ordering::SeqCst) {
+            ServingStatus::Serving
+        } else {
+            ServingStatus::NotServing
+        };
+        for service in ["", REGISTRY_SERVICE] {
+            self.reporter.set_service_status(service, status).await;
+        }
+    }
+
+    /// Reports NOT_SERVING for good.
+    pub async fn begin_shutdown(&self) {
+        self.shutting_down.store(true, Ordering::SeqCst);
+        self.set_serving(false).await;
+    }
+
+    /// Probes the store forever, reporting each change of its health.
+    pub async fn probe<S: Store>(self, store: Arc<S>) {
+        let mut healthy = true;
+        let mut ticker = tokio::time::interval(PROBE_INTERVAL);
+        ticker.tick().await;
+        loop {
+            ticker.tick().await;
+            let now_healthy = match tokio::time::timeout(PROBE_TIMEOUT, store.ping()).await {
+                Ok(Ok(())) => true,
+                Ok(Err(error)) => {
+                    tracing::warn!(%error, "store probe failed");
+                    false
+                }
+                Err(_) => {
+                    tracing::warn!(timeout = ?PROBE_TIMEOUT, "store probe timed out");
+                    false
+                }
+            };
+            if now_healthy != healthy {
+                tracing::info!(healthy = now_healthy, "store health changed");
+                healthy = now_healthy;
+                self.set_serving(healthy).await;
+            }
+        }
+    }
+}

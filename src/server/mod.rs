@@ -1,0 +1,113 @@
+//! The gRPC server: the Registry service over a store, health and reflection, and an orderly
+//! shutdown. Only this module knows tonic's server types.
+//!
+//! [`run`] takes an already-bound listener and a shutdown future, so tests can bind port 0 and
+//! stop the server without signals.
+
+pub mod convert;
+mod health;
+pub mod registry_api;
+pub mod status;
+
+use std::{future::Future, net::SocketAddr, sync::Arc};
+
+use tokio::{net::TcpListener, sync::Notify};
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::Server;
+
+use crate::config::ServeConfig;
+use crate::proto::{self, v1::registry_server::RegistryServer};
+use crate::store::Store;
+use registry_api::RegistryApi;
+
+/// Why the server could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The reflection service could not load a descriptor set (a build problem).
+    #[error("cannot build the reflection service: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    /// The transport failed while serving.
+    #[error("the server failed: {0}")]
+    Transport(#[from] tonic::transport::Error),
+    /// The listener's address could not be read.
+    #[error("cannot read the listening address: {0}")]
+    Address(#[from] std::io::Error),
+}
+
+/// Serves the register over `listener` until `shutdown` resolves, then drains in-flight calls
+/// (for at most `config.drain_timeout`) and closes the store.
+///
+/// `ready` is called with the real listening address once every service is set up.
+///
+/// # Errors
+/// [`ServeError`] when the services cannot be built or the transport fails.
+pub async fn run<S: Store>(
+    listener: TcpListener,
+    config: ServeConfig,
+    store: S,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    ready: impl FnOnce(SocketAddr),
+) -> Result<(), ServeError> {
+    let address = listener.local_addr()?;
+    let store = Arc::new(store);
+    let limits = config.limits;
+
+    let (reporter, health_service) = tonic_health::server::health_reporter();
+    let health = health::Health::new(reporter);
+    health.set_serving(true).await;
+    let probe = tokio::spawn(health.clone().probe(Arc::clone(&store)));
+
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()?;
+
+    let registry = RegistryServer::new(RegistryApi::new(Arc::clone(&store), limits))
+        .max_decoding_message_size(limits.max_request_bytes);
+
+    // Health flips to NOT_SERVING the moment the signal arrives, before the transport stops
+    // accepting calls, so load balancers stop routing here first.
+    let draining = Arc::new(Notify::new());
+    let signal = {
+        let health = health.clone();
+        let draining = Arc::clone(&draining);
+        async move {
+            shutdown.await;
+            tracing::info!("shutting down: draining in-flight calls");
+            health.begin_shutdown().await;
+            draining.notify_one();
+        }
+    };
+
+    let server = Server::builder()
+        .layer(tower::util::MapResponseLayer::new(
+            status::explain_oversized_request(limits.max_request_bytes),
+        ))
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(registry)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal);
+
+    tracing::info!(%address, "serving");
+    ready(address);
+    let drain_timeout = config.drain_timeout;
+    let outcome = tokio::select! {
+        outcome = server => outcome.map_err(ServeError::from),
+        () = async {
+            draining.notified().await;
+            tokio::time::sleep(drain_timeout).await;
+        } => {
+            tracing::warn!(?drain_timeout, "drain timeout reached; abandoning calls still in flight");
+            Ok(())
+        }
+    };
+    probe.abort();
+    store.close().await;
+    tracing::info!("store closed");
+    outcome
+}

@@ -1,0 +1,277 @@
+//! `verbatim.v1.Registry`: validates each request, applies it to the store and converts the
+//! result back. Errors leave through `?` and become statuses in `status.rs`.
+
+use std::sync::Arc;
+
+use tokio_stream::StreamExt as _;
+use tonic::{Request, Response, Status, Streaming};
+
+use super::convert;
+use super::status::{self, ApiError};
+use crate::config::Limits;
+use crate::proto::v1::{self as pb, registry_server::Registry};
+use crate::record::{NewQuote, Registration, now_micros};
+use crate::store::Store;
+
+/// Items of a `RegisterQuotes` stream committed in one transaction: large enough that commits
+/// (each an fsync) do not dominate, small enough that a batch's memory stays modest.
+const IMPORT_BATCH: usize = 1_000;
+
+/// The Registry service over a store.
+#[derive(Debug)]
+pub struct RegistryApi<S> {
+    store: Arc<S>,
+    limits: Limits,
+}
+
+impl<S: Store> RegistryApi<S> {
+    /// A Registry serving `store` under `limits`.
+    pub fn new(store: Arc<S>, limits: Limits) -> Self {
+        RegistryApi { store, limits }
+    }
+
+    fn unknown_outlet(outlet_id: &str) -> ApiError {
+        ApiError::NotFound(format!(
+            "`outlet_id`: no outlet {outlet_id:?} is registered; register it first with \
+             RegisterOutlet (`verbatim outlet add`)"
+        ))
+    }
+
+    async fn get_quote_or_not_found(
+        &self,
+        hash: &crate::text::ContentHash,
+    ) -> Result<pb::Quote, ApiError> {
+        let quote = self
+            .store
+            .get_quote(hash)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("no quote with content hash {hash}")))?;
+        Ok(convert::quote_to_proto(quote))
+    }
+}
+
+/// Per-item outcome of a bulk import before the store sees it.
+enum Pending {
+    Valid(NewQuote),
+    Rejected(Status),
+}
+
+#[tonic::async_trait]
+impl<S: Store> Registry for RegistryApi<S> {
+    async fn register_outlet(
+        &self,
+        request: Request<pb::RegisterOutletRequest>,
+    ) -> Result<Response<pb::RegisterOutletResponse>, Status> {
+        let outlet = convert::outlet_from_proto(request.into_inner().outlet)?;
+        let created = self.store.upsert_outlet(&outlet).await?;
+        tracing::info!(outlet = %outlet.id, created, "outlet registered");
+        Ok(Response::new(pb::RegisterOutletResponse {
+            outlet: Some(convert::outlet_to_proto(outlet)),
+            created,
+        }))
+    }
+
+    async fn get_outlet(
+        &self,
+        request: Request<pb::GetOutletRequest>,
+    ) -> Result<Response<pb::GetOutletResponse>, Status> {
+        let id = convert::slug("id", &request.into_inner().id)?;
+        let outlet = self
+            .store
+            .get_outlet(&id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("no outlet with id {id:?}")))?;
+        Ok(Response::new(pb::GetOutletResponse {
+            outlet: Some(convert::outlet_to_proto(outlet)),
+        }))
+    }
+
+    async fn list_outlets(
+        &self,
+        request: Request<pb::ListOutletsRequest>,
+    ) -> Result<Response<pb::ListOutletsResponse>, Status> {
+        let request = request.into_inner();
+        let size = convert::page_size("page_size", request.page_size)?;
+        let after = convert::outlet_page_token("page_token", &request.page_token)?;
+        // One extra row tells whether another page follows, so the last page has no token.
+        let mut outlets = self.store.list_outlets(after.as_deref(), size + 1).await?;
+        let next_page_token = if outlets.len() > size {
+            outlets.truncate(size);
+            convert::next_outlet_page_token(&outlets[size - 1].id)
+        } else {
+            String::new()
+        };
+        Ok(Response::new(pb::ListOutletsResponse {
+            outlets: outlets.into_iter().map(convert::outlet_to_proto).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn register_quote(
+        &self,
+        request: Request<pb::RegisterQuoteRequest>,
+    ) -> Result<Response<pb::RegisterQuoteResponse>, Status> {
+        let quote = convert::new_quote_from_proto(request.into_inner(), &self.limits)?;
+        let outcomes = self
+            .store
+            .register_quotes(std::slice::from_ref(&quote))
+            .await?;
+        let created = match outcomes.first() {
+            Some(Registration::Created) => true,
+            Some(Registration::Existing) => false,
+            Some(Registration::UnknownOutlet) | None => {
+                return Err(Self::unknown_outlet(&quote.attribution.outlet_id).into());
+            }
+        };
+        tracing::info!(hash = %quote.hash, created, "quote registered");
+        let stored = self.get_quote_or_not_found(&quote.hash).await?;
+        Ok(Response::new(pb::RegisterQuoteResponse {
+            quote: Some(stored),
+            created,
+        }))
+    }
+
+    async fn register_quotes(
+        &self,
+        request: Request<Streaming<pb::RegisterQuoteRequest>>,
+    ) -> Result<Response<pb::RegisterQuotesResponse>, Status> {
+        let mut stream = request.into_inner();
+        let mut response = pb::RegisterQuotesResponse::default();
+        let mut pending: Vec<(u64, Pending)> = Vec::with_capacity(IMPORT_BATCH);
+        let mut index = 0u64;
+        let mut stream_broken = false;
+        loop {
+            let item = stream.next().await;
+            let at_end = item.is_none();
+            match item {
+                Some(Ok(request)) => {
+                    let entry = match convert::new_quote_from_proto(request, &self.limits) {
+                        Ok(quote) => Pending::Valid(quote),
+                        Err(error) => Pending::Rejected(ApiError::from(error).into()),
+                    };
+                    pending.push((index, entry));
+                    index += 1;
+                }
+                Some(Err(error)) => {
+                    // A broken stream (oversized or undecodable message, cancelled client)
+                    // yields nothing more: report where it broke and keep what came before.
+                    let status = status::request_too_large(&error, self.limits.max_request_bytes)
+                        .unwrap_or(error);
+                    let status = Status::new(
+                        status.code(),
+                        format!(
+                            "the stream broke at this item and nothing after it was read: {}",
+                            status.message()
+                        ),
+                    );
+                    pending.push((index, Pending::Rejected(ApiError::Stream(status).into())));
+                    stream_broken = true;
+                }
+                None => {}
+            }
+            if pending.len() >= IMPORT_BATCH || at_end || stream_broken {
+                self.commit_batch(&mut pending, &mut response).await?;
+            }
+            if at_end || stream_broken {
+                break;
+            }
+        }
+        tracing::info!(
+            created = response.created,
+            existing = response.existing,
+            rejected = response.rejected.len(),
+            "bulk registration finished"
+        );
+        Ok(Response::new(response))
+    }
+
+    async fn get_quote(
+        &self,
+        request: Request<pb::GetQuoteRequest>,
+    ) -> Result<Response<pb::GetQuoteResponse>, Status> {
+        let hash = convert::content_hash("content_hash", &request.into_inner().content_hash)?;
+        let quote = self.get_quote_or_not_found(&hash).await?;
+        Ok(Response::new(pb::GetQuoteResponse { quote: Some(quote) }))
+    }
+
+    async fn list_quotes(
+        &self,
+        request: Request<pb::ListQuotesRequest>,
+    ) -> Result<Response<pb::ListQuotesResponse>, Status> {
+        let request = request.into_inner();
+        let filter = convert::quote_filter(&request.outlet_id, &request.speaker)?;
+        let size = convert::page_size("page_size", request.page_size)?;
+        let after = convert::quote_page_token("page_token", &request.page_token)?;
+        let mut quotes = self.store.list_quotes(&filter, after, size + 1).await?;
+        let next_page_token = if quotes.len() > size {
+            quotes.truncate(size);
+            convert::next_quote_page_token(quotes[size - 1].seq)
+        } else {
+            String::new()
+        };
+        Ok(Response::new(pb::ListQuotesResponse {
+            quotes: quotes.into_iter().map(convert::quote_to_proto).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn retract_quote(
+        &self,
+        request: Request<pb::RetractQuoteRequest>,
+    ) -> Result<Response<pb::RetractQuoteResponse>, Status> {
+        let request = request.into_inner();
+        let hash = convert::content_hash("content_hash", &request.content_hash)?;
+        let reason = convert::retraction_reason("reason", &request.reason)?;
+        let quote = self
+            .store
+            .retract_quote(&hash, &reason, now_micros())
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("no quote with content hash {hash}")))?;
+        tracing::info!(%hash, "quote retracted");
+        Ok(Response::new(pb::RetractQuoteResponse {
+            quote: Some(convert::quote_to_proto(quote)),
+        }))
+    }
+}
+
+impl<S: Store> RegistryApi<S> {
+    /// Writes the valid items of `pending` in one transaction and records every outcome.
+    async fn commit_batch(
+        &self,
+        pending: &mut Vec<(u64, Pending)>,
+        response: &mut pb::RegisterQuotesResponse,
+    ) -> Result<(), Status> {
+        let mut valid = Vec::with_capacity(pending.len());
+        let mut valid_indexes = Vec::with_capacity(pending.len());
+        for (index, entry) in pending.drain(..) {
+            match entry {
+                Pending::Valid(quote) => {
+                    valid_indexes.push(index);
+                    valid.push(quote);
+                }
+                Pending::Rejected(status) => response.rejected.push(rejection(index, &status)),
+            }
+        }
+        let outcomes = self.store.register_quotes(&valid).await?;
+        for ((index, quote), outcome) in valid_indexes.iter().zip(&valid).zip(outcomes) {
+            match outcome {
+                Registration::Created => response.created += 1,
+                Registration::Existing => response.existing += 1,
+                Registration::UnknownOutlet => {
+                    let status = Status::from(Self::unknown_outlet(&quote.attribution.outlet_id));
+                    response.rejected.push(rejection(*index, &status));
+                }
+            }
+        }
+        response.rejected.sort_by_key(|r| r.index);
+        Ok(())
+    }
+}
+
+fn rejection(index: u64, status: &Status) -> pb::RejectedQuote {
+    pb::RejectedQuote {
+        index,
+        code: status.code() as i32,
+        reason: status.message().to_owned(),
+    }
+}

@@ -1,0 +1,139 @@
+//! The one place where errors become gRPC statuses. Each match names every variant, so a new
+//! error kind does not compile until someone decides its status code.
+
+use tonic::{Code, Status};
+
+use super::convert::FieldError;
+use crate::store::StoreError;
+
+/// Everything a handler can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A request field is invalid.
+    #[error(transparent)]
+    Field(#[from] FieldError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The record named does not exist; the message says which.
+    #[error("{0}")]
+    NotFound(String),
+    /// A stream item could not be read; the message says why.
+    #[error("{0}")]
+    Stream(Status),
+}
+
+impl From<ApiError> for Status {
+    fn from(error: ApiError) -> Self {
+        match error {
+            ApiError::Field(field) => Status::invalid_argument(field.to_string()),
+            ApiError::Store(store) => store_status(store),
+            ApiError::NotFound(message) => Status::not_found(message),
+            ApiError::Stream(status) => status,
+        }
+    }
+}
+
+impl From<FieldError> for Status {
+    fn from(error: FieldError) -> Self {
+        ApiError::Field(error).into()
+    }
+}
+
+impl From<StoreError> for Status {
+    fn from(error: StoreError) -> Self {
+        ApiError::Store(error).into()
+    }
+}
+
+fn store_status(error: StoreError) -> Status {
+    match &error {
+        StoreError::Unavailable(_) => {
+            tracing::warn!(error = %error, "store unavailable");
+            Status::unavailable("the store is unavailable; retry later")
+        }
+        StoreError::Full(_) => {
+            tracing::error!(error = %error, "store out of space");
+            Status::resource_exhausted(
+                "the store is out of space; nothing was written: retry once the operator frees space",
+            )
+        }
+        StoreError::Corrupt(_) => {
+            tracing::error!(error = %error, "stored data is damaged");
+            Status::data_loss("stored data is damaged; see the server log")
+        }
+        StoreError::NewerSchema { .. } | StoreError::BadUrl { .. } | StoreError::Database(_) => {
+            tracing::error!(error = %error, "store error");
+            Status::internal("internal error; see the server log")
+        }
+    }
+}
+
+/// The status a request larger than `--max-request-bytes` gets, in place of tonic's own
+/// OUT_OF_RANGE, which names neither the request nor the flag.
+pub fn request_too_large(original: &Status, limit: usize) -> Option<Status> {
+    let message = original.message();
+    if original.code() != Code::OutOfRange
+        || !message.starts_with("Error, decoded message length too large")
+    {
+        return None;
+    }
+    let found = message
+        .split("found ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or("?");
+    Some(Status::invalid_argument(format!(
+        "request message is {found} bytes; the limit is {limit} bytes (--max-request-bytes)"
+    )))
+}
+
+/// Rewrites a trailers-only response carrying tonic's "message too large" status into
+/// [`request_too_large`]'s INVALID_ARGUMENT.
+pub fn explain_oversized_request<B>(
+    limit: usize,
+) -> impl Fn(http::Response<B>) -> http::Response<B> + Clone {
+    move |mut response| {
+        let headers = response.headers_mut();
+        if let Some(original) = Status::from_header_map(headers)
+            && let Some(replacement) = request_too_large(&original, limit)
+        {
+            headers.remove("grpc-status");
+            headers.remove("grpc-message");
+            headers.remove("grpc-status-details-bin");
+            if replacement.add_header(headers).is_err() {
+                tracing::error!("could not encode the request-too-large status");
+            }
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tonic_size_errors_become_invalid_argument_naming_the_flag() {
+        let original = Status::out_of_range(
+            "Error, decoded message length too large: found 5242900 bytes, the limit is: 4194304 bytes",
+        );
+        let status = request_too_large(&original, 4_194_304).expect("rewritten");
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert_eq!(
+            status.message(),
+            "request message is 5242900 bytes; the limit is 4194304 bytes (--max-request-bytes)"
+        );
+        assert!(request_too_large(&Status::out_of_range("other"), 1).is_none());
+    }
+
+    #[test]
+    fn field_errors_are_invalid_argument_with_the_field_first() {
+        let status = Status::from(ApiError::from(FieldError::new(
+            "outlet.id",
+            "must not be empty",
+        )));
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert_eq!(status.message(), "`outlet.id`: must not be empty");
+    }
+}
