@@ -146,3 +146,124 @@ mod tests {
         assert_eq!(empty.as_bytes()[..], hasher.finalize()[..]);
     }
 }
+
+#[cfg(test)]
+mod vectors {
+    //! The published test vectors and the properties the canonical form promises.
+    use proptest::prelude::*;
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Deserialize)]
+    struct VectorFile {
+        version: u32,
+        hash_tag: String,
+        vectors: Vec<Vector>,
+    }
+
+    #[derive(Deserialize)]
+    struct Vector {
+        name: String,
+        input: String,
+        canonical: String,
+        hash: String,
+    }
+
+    #[test]
+    fn the_published_vectors_hold() {
+        let file: VectorFile =
+            serde_json::from_str(include_str!("../../tests/vectors/canonical-v1.json"))
+                .expect("the vectors file is valid JSON");
+        assert_eq!(file.version, 1);
+        assert_eq!(file.hash_tag, CanonicalVersion::V1.hash_tag());
+        assert!(
+            file.vectors.len() >= 30,
+            "the spec promises at least 30 vectors"
+        );
+        for vector in &file.vectors {
+            let canonical = CanonicalText::of(&vector.input);
+            assert_eq!(
+                canonical.as_str(),
+                vector.canonical,
+                "vector {:?}",
+                vector.name
+            );
+            let hash = ContentHash::of_canonical(CanonicalVersion::V1, &canonical);
+            assert_eq!(hash.to_string(), vector.hash, "vector {:?}", vector.name);
+        }
+    }
+
+    #[test]
+    fn unicode_tables_are_the_versions_the_spec_names() {
+        // A dependency update that changes these may change hashes of newly assigned
+        // characters: the spec (docs/canonical-form.md) must be updated with it.
+        assert_eq!(unicode_segmentation::UNICODE_VERSION, (17, 0, 0));
+        assert_eq!(unicode_normalization::UNICODE_VERSION, (18, 0, 0));
+    }
+
+    /// One way of writing a word that only changes its typography.
+    fn restyle(word: &str, style: u8) -> String {
+        match style % 6 {
+            0 => word.to_owned(),
+            1 => word.to_uppercase(),
+            2 => {
+                let mut chars = word.chars();
+                chars
+                    .next()
+                    .map(|first| first.to_uppercase().chain(chars).collect())
+                    .unwrap_or_default()
+            }
+            3 => format!("“{word}”"),
+            4 => {
+                // A zero-width space or soft hyphen inside the word.
+                let mid = word.len() / 2;
+                format!("{}\u{200B}{}", &word[..mid], &word[mid..])
+            }
+            _ => word.replace("fi", "ﬁ"),
+        }
+    }
+
+    const SEPARATORS: &[&str] = &[
+        " ", "  ", "\n", "\t", ", ", " — ", "… ", "; ", " (", ") ", "\u{00A0}",
+    ];
+
+    proptest! {
+        #[test]
+        fn typography_never_changes_the_hash(
+            words in proptest::collection::vec("[a-z]{1,8}", 1..12),
+            styles in proptest::collection::vec(any::<u8>(), 12),
+            separators in proptest::collection::vec(0..SEPARATORS.len(), 12),
+        ) {
+            let plain = words.join(" ");
+            let mut styled = String::new();
+            for (i, word) in words.iter().enumerate() {
+                if i > 0 {
+                    styled.push_str(SEPARATORS[separators[i]]);
+                }
+                styled.push_str(&restyle(word, styles[i]));
+            }
+            styled.push('.');
+            prop_assert_eq!(ContentHash::of_text(&plain), ContentHash::of_text(&styled), "{:?}", styled);
+        }
+
+        #[test]
+        fn changing_any_word_changes_the_hash(
+            words in proptest::collection::vec("[a-z]{1,8}", 1..12),
+            position in any::<prop::sample::Index>(),
+            replacement in "[a-z]{1,8}",
+        ) {
+            let i = position.index(words.len());
+            prop_assume!(words[i] != replacement);
+            let mut changed = words.clone();
+            changed[i] = replacement;
+            prop_assert_ne!(ContentHash::of_text(&words.join(" ")), ContentHash::of_text(&changed.join(" ")));
+        }
+
+        #[test]
+        fn canonical_form_is_idempotent(text in any::<String>()) {
+            let once = CanonicalText::of(&text);
+            prop_assert_eq!(CanonicalText::of(once.as_str()), once);
+        }
+    }
+}

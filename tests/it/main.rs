@@ -1,1 +1,8 @@
+//! The integration suite: the real `verbatim` binary driven over gRPC on loopback. One test binary
+//! so it links once.
 
+mod cli;
+mod harness;
+mod lifecycle;
+mod python;
+mod registry;
