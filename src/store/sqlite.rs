@@ -6,10 +6,14 @@
 //! writing while another connection writes. `synchronous = FULL` makes every acknowledged
 //! transaction durable, not only against a crash of the process but of the machine.
 
-use std::{collections::HashMap, str::FromStr, time::Duration};
+use std::{
+    collections::{HashMap, HashSet},
+    str::FromStr,
+    time::Duration,
+};
 
 use sqlx::{
-    QueryBuilder, Row, Sqlite, SqliteConnection, Transaction,
+    QueryBuilder, Row, Sqlite, SqliteConnection,
     sqlite::{
         SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
         SqliteSynchronous,
@@ -306,76 +310,171 @@ async fn fetch_quote(
     Ok(Some(quote))
 }
 
-async fn register_one(
-    tx: &mut Transaction<'static, Sqlite>,
-    known_outlets: &mut HashMap<String, bool>,
-    quote: &NewQuote,
-    now: Micros,
-) -> Result<Registration, StoreError> {
-    let attribution = &quote.attribution;
-    if !attribution.outlet_id.is_empty() {
-        let exists = match known_outlets.get(&attribution.outlet_id) {
-            Some(&exists) => exists,
-            None => {
-                let exists = sqlx::query("SELECT 1 FROM outlets WHERE id = ?")
-                    .bind(&attribution.outlet_id)
-                    .fetch_optional(&mut **tx)
-                    .await
-                    .map_err(classify)?
-                    .is_some();
-                known_outlets.insert(attribution.outlet_id.clone(), exists);
-                exists
-            }
-        };
-        if !exists {
-            return Ok(Registration::UnknownOutlet);
-        }
+/// Items written per multi-row statement: 8 parameters an attribution row keeps a statement
+/// well under SQLite's 32,766-parameter limit, and a few statements per chunk (instead of a few
+/// per item) is what makes bulk import fast.
+const CHUNK: usize = 400;
+
+type HashBytes = [u8; 32];
+
+/// Which of `outlet_ids` are registered.
+async fn registered_outlets(
+    conn: &mut SqliteConnection,
+    outlet_ids: &HashSet<&str>,
+) -> Result<HashSet<String>, StoreError> {
+    if outlet_ids.is_empty() {
+        return Ok(HashSet::new());
     }
-    let hash = quote.hash.as_bytes().as_slice();
-    let existing: Option<i64> = sqlx::query_scalar("SELECT seq FROM quotes WHERE content_hash = ?")
-        .bind(hash)
-        .fetch_optional(&mut **tx)
+    let mut query = QueryBuilder::<Sqlite>::new("SELECT id FROM outlets WHERE id IN (");
+    let mut ids = query.separated(", ");
+    for id in outlet_ids {
+        ids.push_bind(*id);
+    }
+    query.push(")");
+    let rows = query
+        .build()
+        .fetch_all(&mut *conn)
         .await
         .map_err(classify)?;
-    let (seq, new_words) = match existing {
-        Some(seq) => (seq, false),
-        None => {
-            let seq: i64 = sqlx::query_scalar(
-                "INSERT INTO quotes (content_hash, text, canonical_text, registered_at) \
-                 VALUES (?, ?, ?, ?) RETURNING seq",
-            )
-            .bind(hash)
-            .bind(&quote.text)
-            .bind(&quote.canonical_text)
-            .bind(now)
-            .fetch_one(&mut **tx)
-            .await
-            .map_err(classify)?;
-            (seq, true)
-        }
-    };
-    let added = sqlx::query(
-        "INSERT INTO attributions (quote_seq, speaker, speaker_key, speaker_aliases, outlet_id, \
-         source_url, published_at, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (quote_seq, speaker_key, outlet_id) DO NOTHING",
-    )
-    .bind(seq)
-    .bind(&attribution.speaker)
-    .bind(speaker_key(&attribution.speaker))
-    .bind(to_json(&attribution.speaker_aliases))
-    .bind(&attribution.outlet_id)
-    .bind(&attribution.source_url)
-    .bind(attribution.published_at)
-    .bind(now)
-    .execute(&mut **tx)
-    .await
-    .map_err(classify)?
-    .rows_affected();
-    Ok(if new_words || added > 0 {
-        Registration::Created
+    rows.iter()
+        .map(|row| row.try_get::<String, _>("id").map_err(classify))
+        .collect()
+}
+
+/// The `seq` of every quote in the register whose hash is among `hashes`.
+async fn seqs_of(
+    conn: &mut SqliteConnection,
+    hashes: &[&HashBytes],
+) -> Result<HashMap<HashBytes, i64>, StoreError> {
+    let mut query =
+        QueryBuilder::<Sqlite>::new("SELECT seq, content_hash FROM quotes WHERE content_hash IN (");
+    let mut list = query.separated(", ");
+    for hash in hashes {
+        list.push_bind(hash.as_slice());
+    }
+    query.push(")");
+    let rows = query
+        .build()
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(classify)?;
+    let mut seqs = HashMap::with_capacity(rows.len());
+    for row in &rows {
+        let bytes: Vec<u8> = row.try_get("content_hash").map_err(classify)?;
+        let hash = HashBytes::try_from(bytes.as_slice())
+            .map_err(|_| StoreError::Corrupt("quotes.content_hash is not 32 bytes".into()))?;
+        seqs.insert(hash, row.try_get("seq").map_err(classify)?);
+    }
+    Ok(seqs)
+}
+
+/// Registers one chunk of quotes whose outlets are known to exist, in a handful of multi-row
+/// statements, and returns each item's outcome in order.
+async fn register_chunk(
+    conn: &mut SqliteConnection,
+    chunk: &[&NewQuote],
+    now: Micros,
+) -> Result<Vec<Registration>, StoreError> {
+    let hashes: Vec<&HashBytes> = chunk.iter().map(|q| q.hash.as_bytes()).collect();
+    let existing = seqs_of(conn, &hashes).await?;
+
+    // New words, each once (the first item that carries them supplies the text).
+    let mut seen = HashSet::new();
+    let new_words: Vec<&NewQuote> = chunk
+        .iter()
+        .copied()
+        .filter(|q| !existing.contains_key(q.hash.as_bytes()) && seen.insert(*q.hash.as_bytes()))
+        .collect();
+    if !new_words.is_empty() {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO quotes (content_hash, text, canonical_text, registered_at) ",
+        );
+        insert.push_values(&new_words, |mut row, quote| {
+            row.push_bind(quote.hash.as_bytes().as_slice())
+                .push_bind(&quote.text)
+                .push_bind(&quote.canonical_text)
+                .push_bind(now);
+        });
+        insert.build().execute(&mut *conn).await.map_err(classify)?;
+    }
+    let seqs = if new_words.is_empty() {
+        existing.clone()
     } else {
-        Registration::Existing
-    })
+        seqs_of(conn, &hashes).await?
+    };
+
+    let seq_of = |quote: &NewQuote| -> Result<i64, StoreError> {
+        seqs.get(quote.hash.as_bytes()).copied().ok_or_else(|| {
+            StoreError::Corrupt(format!("quote {} vanished while registering", quote.hash))
+        })
+    };
+    let mut attribution_rows = Vec::with_capacity(chunk.len());
+    let mut keys = HashSet::new();
+    for quote in chunk {
+        let key = (
+            seq_of(quote)?,
+            speaker_key(&quote.attribution.speaker),
+            quote.attribution.outlet_id.clone(),
+        );
+        if keys.insert(key.clone()) {
+            attribution_rows.push((key, *quote));
+        }
+    }
+    let mut insert = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO attributions (quote_seq, speaker, speaker_key, speaker_aliases, outlet_id, \
+         source_url, published_at, registered_at) ",
+    );
+    insert.push_values(
+        &attribution_rows,
+        |mut row, ((seq, key, outlet_id), quote)| {
+            let attribution = &quote.attribution;
+            row.push_bind(*seq)
+                .push_bind(&attribution.speaker)
+                .push_bind(key)
+                .push_bind(to_json(&attribution.speaker_aliases))
+                .push_bind(outlet_id)
+                .push_bind(&attribution.source_url)
+                .push_bind(attribution.published_at)
+                .push_bind(now);
+        },
+    );
+    insert.push(
+        " ON CONFLICT (quote_seq, speaker_key, outlet_id) DO NOTHING \
+         RETURNING quote_seq, speaker_key, outlet_id",
+    );
+    let added_rows = insert
+        .build()
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(classify)?;
+    let mut added = HashSet::with_capacity(added_rows.len());
+    for row in &added_rows {
+        added.insert((
+            row.try_get::<i64, _>("quote_seq").map_err(classify)?,
+            row.try_get::<String, _>("speaker_key").map_err(classify)?,
+            row.try_get::<String, _>("outlet_id").map_err(classify)?,
+        ));
+    }
+
+    // Credit each addition to the first item that asked for it; repeats are Existing.
+    let mut words_claimed = HashSet::new();
+    let mut outcomes = Vec::with_capacity(chunk.len());
+    for quote in chunk {
+        let new_text = !existing.contains_key(quote.hash.as_bytes())
+            && words_claimed.insert(*quote.hash.as_bytes());
+        let key = (
+            seq_of(quote)?,
+            speaker_key(&quote.attribution.speaker),
+            quote.attribution.outlet_id.clone(),
+        );
+        let new_attribution = added.remove(&key);
+        outcomes.push(if new_text || new_attribution {
+            Registration::Created
+        } else {
+            Registration::Existing
+        });
+    }
+    Ok(outcomes)
 }
 
 impl Store for SqliteStore {
@@ -443,13 +542,34 @@ impl Store for SqliteStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(classify)?;
-        let mut known_outlets = HashMap::new();
-        let mut outcomes = Vec::with_capacity(batch.len());
-        for quote in batch {
-            outcomes.push(register_one(&mut tx, &mut known_outlets, quote, now).await?);
+        let outlet_ids: HashSet<&str> = batch
+            .iter()
+            .map(|q| q.attribution.outlet_id.as_str())
+            .filter(|id| !id.is_empty())
+            .collect();
+        let known = registered_outlets(&mut tx, &outlet_ids).await?;
+        let creditable = |q: &NewQuote| {
+            q.attribution.outlet_id.is_empty() || known.contains(&q.attribution.outlet_id)
+        };
+        let valid: Vec<&NewQuote> = batch.iter().filter(|q| creditable(q)).collect();
+        let mut valid_outcomes = Vec::with_capacity(valid.len());
+        for chunk in valid.chunks(CHUNK) {
+            valid_outcomes.extend(register_chunk(&mut tx, chunk, now).await?);
         }
         tx.commit().await.map_err(classify)?;
-        Ok(outcomes)
+        let mut valid_outcomes = valid_outcomes.into_iter();
+        Ok(batch
+            .iter()
+            .map(|q| {
+                if creditable(q) {
+                    valid_outcomes
+                        .next()
+                        .expect("one outcome per creditable item")
+                } else {
+                    Registration::UnknownOutlet
+                }
+            })
+            .collect())
     }
 
     async fn get_quote(&self, hash: &ContentHash) -> Result<Option<Quote>, StoreError> {

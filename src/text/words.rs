@@ -21,32 +21,29 @@ use unicode_segmentation::UnicodeSegmentation as _;
 /// then no finer mapping back is meaningful).
 pub fn for_each_word(text: &str, mut visit: impl FnMut(&str, Range<usize>)) {
     let mut scratch = Scratch::default();
-    let bytes = text.as_bytes();
+    let len = text.len();
     let mut i = 0;
-    while i < bytes.len() {
-        // Skip whitespace between tokens.
-        let (c, len) = char_at(text, i);
-        if c.is_whitespace() {
-            i += len;
+    while i < len {
+        let (class, width) = class_at(text, i);
+        if class == Class::Space {
+            i += width;
             continue;
         }
         let start = i;
         let mut fast = true;
-        while i < bytes.len() {
-            let (c, len) = char_at(text, i);
-            if c.is_whitespace() {
-                break;
+        while i < len {
+            let (class, width) = class_at(text, i);
+            match class {
+                Class::Space => break,
+                Class::Slow => fast = false,
+                _ => {}
             }
-            if fast && class_of(c) == Class::Slow {
-                fast = false;
-            }
-            i += len;
+            i += width;
         }
-        let token = &text[start..i];
         if fast {
-            fast_words(token, start, &mut scratch.word, &mut visit);
+            fast_words(text, start..i, &mut scratch.word, &mut visit);
         } else {
-            slow_words(token, start, &mut scratch, &mut visit);
+            slow_words(&text[start..i], start, &mut scratch, &mut visit);
         }
     }
 }
@@ -66,19 +63,6 @@ struct Scratch {
     lowered: String,
 }
 
-#[inline]
-fn char_at(text: &str, i: usize) -> (char, usize) {
-    let b = text.as_bytes()[i];
-    if b < 0x80 {
-        return (b as char, 1);
-    }
-    let c = text[i..]
-        .chars()
-        .next()
-        .expect("i is on a char boundary inside text");
-    (c, c.len_utf8())
-}
-
 /// Word-break classes of the characters the fast path handles (UAX #29 names in brackets).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Class {
@@ -96,25 +80,55 @@ enum Class {
     MidNum,
     /// Any other ASCII character, and `“ ” — – …`: always a boundary.
     Break,
+    /// White_Space: separates tokens.
+    Space,
     /// Anything else: the token goes through the full Unicode path.
     Slow,
 }
 
-#[inline]
-fn class_of(c: char) -> Class {
-    match c {
-        'a'..='z' | 'A'..='Z' => Class::Letter,
-        '0'..='9' => Class::Digit,
-        '_' => Class::Underscore,
-        ':' => Class::MidLetter,
-        '.' | '\'' | '\u{2018}' | '\u{2019}' => Class::MidNumLet,
-        ',' | ';' => Class::MidNum,
+const fn ascii_class(b: u8) -> Class {
+    match b {
+        b'a'..=b'z' | b'A'..=b'Z' => Class::Letter,
+        b'0'..=b'9' => Class::Digit,
+        b'_' => Class::Underscore,
+        b':' => Class::MidLetter,
+        b'.' | b'\'' => Class::MidNumLet,
+        b',' | b';' => Class::MidNum,
+        b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ' => Class::Space,
+        _ => Class::Break,
+    }
+}
+
+static ASCII_CLASSES: [Class; 128] = {
+    let mut table = [Class::Break; 128];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = ascii_class(b as u8);
+        b += 1;
+    }
+    table
+};
+
+/// The class of the character starting at byte `i`, and its length in bytes.
+#[inline(always)]
+fn class_at(text: &str, i: usize) -> (Class, usize) {
+    let b = text.as_bytes()[i];
+    if b < 0x80 {
+        return (ASCII_CLASSES[b as usize], 1);
+    }
+    let c = text[i..]
+        .chars()
+        .next()
+        .expect("i is on a char boundary inside text");
+    let class = match c {
+        '\u{2018}' | '\u{2019}' => Class::MidNumLet,
         // NFKC leaves the quotes and dashes alone and turns `…` into `...`; none of them can
         // join two words, so for word finding they are plain boundaries.
         '\u{201C}' | '\u{201D}' | '\u{2013}' | '\u{2014}' | '\u{2026}' => Class::Break,
-        c if c.is_ascii() => Class::Break,
+        c if c.is_whitespace() => Class::Space,
         _ => Class::Slow,
-    }
+    };
+    (class, c.len_utf8())
 }
 
 /// True when a mid character of class `mid` between `before` and `after` joins them (WB6, WB7,
@@ -137,61 +151,68 @@ fn is_word_class(class: Class) -> bool {
     matches!(class, Class::Letter | Class::Digit | Class::Underscore)
 }
 
-/// Segments a token made only of fast-path characters.
+/// Segments the token `token` of `text`, made only of fast-path characters. Words that are
+/// already canonical (lowercase, no curly apostrophe) are handed out as slices of `text`.
 fn fast_words(
-    token: &str,
-    offset: usize,
+    text: &str,
+    token: Range<usize>,
     word: &mut String,
     visit: &mut impl FnMut(&str, Range<usize>),
 ) {
-    let chars: Vec<(usize, char, Class)> = token
-        .char_indices()
-        .map(|(i, c)| (i, c, class_of(c)))
-        .collect();
-    let mut k = 0;
-    while k < chars.len() {
-        if !is_word_class(chars[k].2) {
-            k += 1;
+    let bytes = text.as_bytes();
+    let end = token.end;
+    let mut k = token.start;
+    while k < end {
+        let (mut class, mut width) = class_at(text, k);
+        if !is_word_class(class) {
+            k += width;
             continue;
         }
-        let start = chars[k].0;
-        word.clear();
+        let start = k;
         let mut alphanumeric = false;
-        let mut end;
+        let mut needs_rewrite = false;
         loop {
-            let (i, c, class) = chars[k];
             match class {
                 Class::Letter => {
-                    word.push(c.to_ascii_lowercase());
                     alphanumeric = true;
+                    needs_rewrite |= bytes[k].is_ascii_uppercase();
                 }
-                Class::Digit => {
-                    word.push(c);
-                    alphanumeric = true;
-                }
-                Class::Underscore => word.push('_'),
-                // A mid character only gets here after `mid_joins` accepted it.
-                Class::MidNumLet if c != '.' => word.push('\''),
-                _ => word.push(c),
+                Class::Digit => alphanumeric = true,
+                // A curly apostrophe (three bytes) is written as `'`.
+                Class::MidNumLet => needs_rewrite |= width > 1,
+                _ => {}
             }
-            end = i + c.len_utf8();
-            k += 1;
-            let Some(&(_, _, next)) = chars.get(k) else {
+            k += width;
+            if k >= end {
                 break;
-            };
+            }
+            let (next, next_width) = class_at(text, k);
             if is_word_class(next) {
                 // WB5, WB8–WB10, WB13a, WB13b: runs of letters, digits and `_` never break.
+                (class, width) = (next, next_width);
                 continue;
             }
-            let joined = chars
-                .get(k + 1)
-                .is_some_and(|&(_, _, after)| mid_joins(class, next, after));
-            if !joined {
-                break;
+            let after = k + next_width;
+            if after < end && mid_joins(class, next, class_at(text, after).0) {
+                (class, width) = (next, next_width);
+                continue;
             }
+            break;
         }
-        if alphanumeric {
-            visit(word, offset + start..offset + end);
+        if !alphanumeric {
+            continue;
+        }
+        if needs_rewrite {
+            word.clear();
+            for c in text[start..k].chars() {
+                word.push(match c {
+                    '\u{2018}' | '\u{2019}' => '\'',
+                    c => c.to_ascii_lowercase(),
+                });
+            }
+            visit(word, start..k);
+        } else {
+            visit(&text[start..k], start..k);
         }
     }
 }
