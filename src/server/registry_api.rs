@@ -155,16 +155,8 @@ impl<S: Store> Registry for RegistryApi<S> {
                 Some(Err(error)) => {
                     // A broken stream (oversized or undecodable message, cancelled client)
                     // yields nothing more: report where it broke and keep what came before.
-                    let status = status::request_too_large(&error, self.limits.max_request_bytes)
-                        .unwrap_or(error);
-                    let status = Status::new(
-                        status.code(),
-                        format!(
-                            "the stream broke at this item and nothing after it was read: {}",
-                            status.message()
-                        ),
-                    );
-                    pending.push((index, Pending::Rejected(ApiError::Stream(status).into())));
+                    let status = status::stream_broken(&error, self.limits.max_request_bytes);
+                    pending.push((index, Pending::Rejected(status)));
                     stream_broken = true;
                 }
                 None => {}

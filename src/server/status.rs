@@ -18,9 +18,6 @@ pub enum ApiError {
     /// The record named does not exist; the message says which.
     #[error("{0}")]
     NotFound(String),
-    /// A stream item could not be read; the message says why.
-    #[error("{0}")]
-    Stream(Status),
 }
 
 impl From<ApiError> for Status {
@@ -29,7 +26,6 @@ impl From<ApiError> for Status {
             ApiError::Field(field) => Status::invalid_argument(field.to_string()),
             ApiError::Store(store) => store_status(store),
             ApiError::NotFound(message) => Status::not_found(message),
-            ApiError::Stream(status) => status,
         }
     }
 }
@@ -86,6 +82,18 @@ pub fn request_too_large(original: &Status, limit: usize) -> Option<Status> {
     Some(Status::invalid_argument(format!(
         "request message is {found} bytes; the limit is {limit} bytes (--max-request-bytes)"
     )))
+}
+
+/// The status recorded for the item at which a client stream broke: what broke it, said so.
+pub fn stream_broken(error: &Status, max_request_bytes: usize) -> Status {
+    let cause = request_too_large(error, max_request_bytes).unwrap_or_else(|| error.clone());
+    Status::new(
+        cause.code(),
+        format!(
+            "the stream broke at this item and nothing after it was read: {}",
+            cause.message()
+        ),
+    )
 }
 
 /// Rewrites a trailers-only response carrying tonic's "message too large" status into

@@ -3,6 +3,7 @@
 
 mod cli;
 mod harness;
+mod layering;
 mod lifecycle;
 mod python;
 mod registry;
