@@ -5,6 +5,7 @@
 
 pub mod canonical;
 pub mod hash;
+pub mod quotes;
 pub mod words;
 
 pub use canonical::{CanonicalText, CanonicalVersion, UnknownVersion};
