@@ -3,6 +3,7 @@
 //! Layout and the dependency rule are in `ARCHITECTURE.md`: [`text`] is the pure core, [`store`]
 //! keeps the register, [`server`] maps the gRPC contract onto them, and [`cli`] is a gRPC client.
 
+pub mod checker;
 pub mod cli;
 pub mod config;
 pub mod proto;

@@ -82,6 +82,19 @@ pub struct Quote {
     pub registered_at: Micros,
 }
 
+/// What the in-memory index keeps of a registered quotation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexEntry {
+    /// Position in registration order.
+    pub seq: i64,
+    /// Content hash.
+    pub hash: ContentHash,
+    /// The words as first registered.
+    pub text: String,
+    /// True once retracted.
+    pub retracted: bool,
+}
+
 /// A quotation to register, already canonicalized and hashed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewQuote {

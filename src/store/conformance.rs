@@ -12,6 +12,7 @@ pub async fn run_all<S: Store>(store: &S) {
     a_batch_sees_its_own_earlier_items(store).await;
     listing_pages_in_registration_order_with_filters(store).await;
     retraction_keeps_the_quote_and_the_first_reason(store).await;
+    index_entries_list_every_quote_once(store).await;
     store.ping().await.expect("the store answers a ping");
 }
 
@@ -247,5 +248,32 @@ async fn retraction_keeps_the_quote_and_the_first_reason<S: Store>(store: &S) {
             .await
             .expect("retract"),
         None
+    );
+}
+
+async fn index_entries_list_every_quote_once<S: Store>(store: &S) {
+    let everything = store
+        .list_quotes(&QuoteFilter::default(), 0, 10_000)
+        .await
+        .expect("list");
+    let mut entries = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store.list_index_entries(after, 4).await.expect("entries");
+        let Some(last) = page.last() else {
+            break;
+        };
+        after = last.seq;
+        entries.extend(page);
+    }
+    assert_eq!(entries.len(), everything.len());
+    for (entry, quote) in entries.iter().zip(&everything) {
+        assert_eq!(entry.hash, quote.hash);
+        assert_eq!(entry.text, quote.text);
+        assert_eq!(entry.retracted, quote.retraction.is_some());
+    }
+    assert!(
+        entries.iter().any(|e| e.retracted),
+        "the retracted quote is marked"
     );
 }

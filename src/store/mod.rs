@@ -6,7 +6,7 @@
 
 use std::future::Future;
 
-use crate::record::{Micros, NewQuote, Outlet, Quote, QuoteFilter, Registration};
+use crate::record::{IndexEntry, Micros, NewQuote, Outlet, Quote, QuoteFilter, Registration};
 use crate::text::ContentHash;
 
 #[cfg(test)]
@@ -95,6 +95,14 @@ pub trait Store: Send + Sync + 'static {
         after_seq: i64,
         limit: usize,
     ) -> impl Future<Output = Result<Vec<Quote>, StoreError>> + Send;
+
+    /// Lists up to `limit` quotes whose `seq` is greater than `after_seq`, in `seq` order, with
+    /// only what the in-memory index needs (no attributions): what a checker loads at start.
+    fn list_index_entries(
+        &self,
+        after_seq: i64,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<IndexEntry>, StoreError>> + Send;
 
     /// Marks a quote retracted unless it already is, and returns it; `None` when it does not
     /// exist.

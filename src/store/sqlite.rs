@@ -22,8 +22,8 @@ use sqlx::{
 
 use super::{Store, StoreError};
 use crate::record::{
-    Attribution, Micros, NewQuote, Outlet, Quote, QuoteFilter, Registration, Retraction,
-    now_micros, speaker_key,
+    Attribution, IndexEntry, Micros, NewQuote, Outlet, Quote, QuoteFilter, Registration,
+    Retraction, now_micros, speaker_key,
 };
 use crate::text::ContentHash;
 
@@ -213,16 +213,20 @@ fn outlet_from_row(row: &SqliteRow) -> Result<Outlet, StoreError> {
 const QUOTE_COLUMNS: &str =
     "seq, content_hash, text, canonical_text, registered_at, retraction_reason, retracted_at";
 
-fn quote_from_row(row: &SqliteRow) -> Result<Quote, StoreError> {
+fn hash_from_row(row: &SqliteRow) -> Result<ContentHash, StoreError> {
     let hash_bytes: Vec<u8> = row.try_get("content_hash").map_err(classify)?;
-    let hash = <[u8; 32]>::try_from(hash_bytes.as_slice())
+    <[u8; 32]>::try_from(hash_bytes.as_slice())
         .map(ContentHash::from_bytes)
         .map_err(|_| {
             StoreError::Corrupt(format!(
                 "quotes.content_hash holds {} bytes, not 32",
                 hash_bytes.len()
             ))
-        })?;
+        })
+}
+
+fn quote_from_row(row: &SqliteRow) -> Result<Quote, StoreError> {
+    let hash = hash_from_row(row)?;
     let reason: Option<String> = row.try_get("retraction_reason").map_err(classify)?;
     let retracted_at: Option<Micros> = row.try_get("retracted_at").map_err(classify)?;
     Ok(Quote {
@@ -605,6 +609,32 @@ impl Store for SqliteStore {
             .collect::<Result<Vec<_>, _>>()?;
         attach_attributions(&mut conn, &mut quotes).await?;
         Ok(quotes)
+    }
+
+    async fn list_index_entries(
+        &self,
+        after_seq: i64,
+        limit: usize,
+    ) -> Result<Vec<IndexEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, content_hash, text, retracted_at IS NOT NULL AS retracted FROM quotes \
+             WHERE seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(after_seq)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        rows.iter()
+            .map(|row| {
+                Ok(IndexEntry {
+                    seq: row.try_get("seq").map_err(classify)?,
+                    hash: hash_from_row(row)?,
+                    text: row.try_get("text").map_err(classify)?,
+                    retracted: row.try_get("retracted").map_err(classify)?,
+                })
+            })
+            .collect()
     }
 
     async fn retract_quote(

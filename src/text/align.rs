@@ -121,6 +121,11 @@ impl Submitted {
         runs
     }
 
+    /// Appends the items of a following piece of the same quotation.
+    pub fn extend(&mut self, next: Submitted) {
+        self.items.extend(next.items);
+    }
+
     /// How many words the quotation has outside brackets.
     pub fn word_count(&self) -> usize {
         self.items

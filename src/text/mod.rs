@@ -8,6 +8,7 @@ pub mod canonical;
 pub mod hash;
 pub mod quotes;
 pub mod severity;
+pub mod shingles;
 pub mod words;
 
 pub use canonical::{CanonicalText, CanonicalVersion, UnknownVersion};

@@ -123,7 +123,8 @@ pub fn is_number(word: &str) -> bool {
     word.chars().any(|c| c.is_numeric()) || NUMERALS.contains(&word)
 }
 
-fn is_function_word(word: &str) -> bool {
+/// True for words that carry grammar rather than content ("the", "of", "would").
+pub fn is_function_word(word: &str) -> bool {
     FUNCTION_WORDS.contains(&word)
 }
 

@@ -1,0 +1,478 @@
+//! Checking: finds every quotation (and uncredited reuse) in submitted text and matches it
+//! against an in-memory view of the register, kept in step with every registration and
+//! retraction. Joins the pure `text` core with the register; knows nothing of gRPC.
+
+pub mod report;
+
+use std::{collections::HashMap, ops::Range, sync::RwLock};
+
+use crate::record::IndexEntry;
+use crate::store::{Store, StoreError};
+use crate::text::{
+    ContentHash,
+    align::{Alignment, Submitted, align},
+    quotes,
+    severity::{Grade, Severity, grade},
+    shingles::{QuoteId, SHINGLE_WORDS, ShingleIndex, shingles, word_hash},
+    words::{for_each_word, words},
+};
+pub use report::{CheckSummary, Finding, FindingKind, Report, Verdict};
+
+/// Quotations shorter than this many words are reported TOO_SHORT (scare quotes, titles).
+pub const DEFAULT_MIN_QUOTE_WORDS: usize = 4;
+/// Below this similarity to the closest registered quotation, a quotation is UNREGISTERED
+/// rather than MISQUOTED.
+pub const DEFAULT_MISQUOTE_THRESHOLD: f64 = 0.6;
+/// Runs of registered words outside quotation marks shorter than this are not reported.
+pub const DEFAULT_REUSE_MIN_WORDS: usize = 8;
+/// Candidates aligned for each quotation.
+const CANDIDATES: usize = 8;
+/// Quotes loaded from the store per page at start.
+const LOAD_PAGE: usize = 5_000;
+
+/// How a check is run; every field has a documented default.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CheckOptions {
+    pub min_quote_words: usize,
+    pub misquote_threshold: f64,
+    pub reuse_min_words: usize,
+    pub include_unquoted_reuse: bool,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        CheckOptions {
+            min_quote_words: DEFAULT_MIN_QUOTE_WORDS,
+            misquote_threshold: DEFAULT_MISQUOTE_THRESHOLD,
+            reuse_min_words: DEFAULT_REUSE_MIN_WORDS,
+            include_unquoted_reuse: true,
+        }
+    }
+}
+
+/// What the index keeps of one registered quotation.
+struct IndexedQuote {
+    hash: ContentHash,
+    text: Box<str>,
+    retracted: bool,
+}
+
+#[derive(Default)]
+struct Indexed {
+    shingles: ShingleIndex,
+    quotes: Vec<IndexedQuote>,
+    by_hash: HashMap<ContentHash, QuoteId>,
+}
+
+impl Indexed {
+    fn add(&mut self, hash: ContentHash, text: &str, retracted: bool) {
+        if let Some(&id) = self.by_hash.get(&hash) {
+            self.quotes[id as usize].retracted |= retracted;
+            return;
+        }
+        let id = QuoteId::try_from(self.quotes.len()).expect("fewer than 4 billion quotes");
+        let canonical = words(text);
+        let words: Vec<&str> = canonical.iter().map(|(w, _)| w.as_str()).collect();
+        self.shingles.insert(id, &words);
+        self.quotes.push(IndexedQuote {
+            hash,
+            text: text.into(),
+            retracted,
+        });
+        self.by_hash.insert(hash, id);
+    }
+}
+
+/// The register as the checker sees it: every quotation's words, hash and retraction flag, and
+/// the shingle index over them. Shared by the Registry (which updates it) and the Checker.
+#[derive(Default)]
+pub struct LiveRegister {
+    inner: RwLock<Indexed>,
+}
+
+impl LiveRegister {
+    /// An empty register.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Loads every quotation of `store`.
+    ///
+    /// # Errors
+    /// When the store fails.
+    pub async fn load<S: Store>(store: &S) -> Result<Self, StoreError> {
+        let live = LiveRegister::new();
+        let mut after = 0;
+        loop {
+            let page = store.list_index_entries(after, LOAD_PAGE).await?;
+            let Some(last) = page.last() else {
+                break;
+            };
+            after = last.seq;
+            live.add_entries(&page);
+        }
+        Ok(live)
+    }
+
+    /// Adds quotations (already registered ones are left as they are, but pick up retraction).
+    pub fn add_entries(&self, entries: &[IndexEntry]) {
+        let mut inner = self
+            .inner
+            .write()
+            .expect("the index lock is never poisoned");
+        for entry in entries {
+            inner.add(entry.hash, &entry.text, entry.retracted);
+        }
+    }
+
+    /// Adds one newly registered quotation.
+    pub fn add(&self, hash: ContentHash, text: &str) {
+        self.inner
+            .write()
+            .expect("the index lock is never poisoned")
+            .add(hash, text, false);
+    }
+
+    /// Marks a quotation retracted.
+    pub fn retract(&self, hash: &ContentHash) {
+        let mut inner = self
+            .inner
+            .write()
+            .expect("the index lock is never poisoned");
+        if let Some(&id) = inner.by_hash.get(hash) {
+            inner.quotes[id as usize].retracted = true;
+        }
+    }
+
+    /// How many quotations are indexed.
+    pub fn len(&self) -> usize {
+        self.inner
+            .read()
+            .expect("the index lock is never poisoned")
+            .quotes
+            .len()
+    }
+
+    /// True when nothing is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Approximate heap bytes held: quotation texts, the table and the shingle index.
+    pub fn heap_bytes(&self) -> usize {
+        let inner = self.inner.read().expect("the index lock is never poisoned");
+        let texts: usize = inner.quotes.iter().map(|q| q.text.len()).sum();
+        texts
+            + inner.quotes.capacity() * size_of::<IndexedQuote>()
+            + inner.by_hash.capacity() * (size_of::<ContentHash>() + size_of::<QuoteId>() + 1)
+            + inner.shingles.heap_bytes()
+    }
+
+    /// Checks `text` against the register.
+    pub fn check(&self, text: &str, options: &CheckOptions) -> Report {
+        let inner = self.inner.read().expect("the index lock is never poisoned");
+        let mut findings = Vec::new();
+        let quotations = quotes::extract(text);
+        for quotation in &quotations {
+            let submitted = Submitted::parse_pieces(text, &quotation.pieces);
+            let span =
+                quotation.pieces[0].start..quotation.pieces.last().expect("at least one piece").end;
+            let written = quotation.text(text);
+            if submitted.word_count() < options.min_quote_words {
+                findings.push(Finding::unmatched(
+                    FindingKind::Quotation,
+                    span,
+                    written,
+                    Verdict::TooShort,
+                ));
+                continue;
+            }
+            let mut finding = match_against(
+                &inner,
+                text,
+                &submitted,
+                FindingKind::Quotation,
+                span,
+                written,
+                options,
+            );
+            // A title ("Afghanistan’s Regional Cooperation Initiative") names something rather
+            // than quoting anyone: when nothing matches it, it is not worth flagging.
+            if finding.verdict == Verdict::Unregistered && looks_like_a_title(&finding.text) {
+                finding.verdict = Verdict::TooShort;
+            }
+            findings.push(finding);
+        }
+        if options.include_unquoted_reuse {
+            let quoted: Vec<Range<usize>> = quotations
+                .iter()
+                .filter(|q| q.parent.is_none())
+                .map(|q| q.outer.clone())
+                .collect();
+            findings.extend(unquoted_reuse(&inner, text, &quoted, options));
+            findings.sort_by_key(|f| f.span.start);
+        }
+        Report::new(findings)
+    }
+}
+
+impl Submitted {
+    /// Parses a quotation made of several pieces of `text` as one.
+    pub fn parse_pieces(text: &str, pieces: &[Range<usize>]) -> Submitted {
+        let mut parsed = Submitted::parse(&text[pieces[0].clone()], pieces[0].start);
+        for piece in &pieces[1..] {
+            parsed.extend(Submitted::parse(&text[piece.clone()], piece.start));
+        }
+        parsed
+    }
+}
+
+/// Most words a title can have.
+const MAX_TITLE_WORDS: usize = 12;
+
+/// True for Title Case without sentence punctuation: every word that is not a function word
+/// starts with a capital, as in titles of events, books and programmes.
+fn looks_like_a_title(written: &str) -> bool {
+    let trimmed = written.trim_end();
+    if trimmed.ends_with(['.', '!', '?', ',', ';', ':']) {
+        return false;
+    }
+    let words: Vec<&str> = trimmed.split_whitespace().collect();
+    let capitalised = words
+        .iter()
+        .filter(|w| w.chars().next().is_some_and(char::is_uppercase))
+        .count();
+    let lower_content = words.iter().any(|w| {
+        w.chars().next().is_some_and(char::is_lowercase)
+            && !crate::text::severity::is_function_word(&w.to_lowercase())
+    });
+    words.len() <= MAX_TITLE_WORDS && capitalised >= 2 && !lower_content
+}
+
+/// The best registered match for a submitted quotation, as a finding.
+fn match_against(
+    inner: &Indexed,
+    text: &str,
+    submitted: &Submitted,
+    kind: FindingKind,
+    span: Range<usize>,
+    written: String,
+    options: &CheckOptions,
+) -> Finding {
+    let runs = submitted.runs();
+    let mut best: Option<(Alignment, Grade, QuoteId)> = None;
+    for (id, _) in inner.shingles.candidates(&runs, CANDIDATES) {
+        let quote = &inner.quotes[id as usize];
+        let registered = words(&quote.text);
+        let canonical: Vec<&str> = registered.iter().map(|(w, _)| w.as_str()).collect();
+        let spans: Vec<Range<usize>> = registered.iter().map(|(_, s)| s.clone()).collect();
+        let alignment = align(submitted, &canonical);
+        let grade = grade(&alignment, text, &quote.text, &spans);
+        let faithful = alignment.is_faithful() && grade.severity == Severity::None;
+        let better = match &best {
+            None => true,
+            Some((best_alignment, best_grade, _)) => {
+                let best_faithful =
+                    best_alignment.is_faithful() && best_grade.severity == Severity::None;
+                (faithful && !best_faithful)
+                    || (faithful == best_faithful
+                        && alignment.similarity > best_alignment.similarity)
+            }
+        };
+        if better {
+            best = Some((alignment, grade, id));
+        }
+    }
+    let Some((alignment, grade, id)) = best else {
+        return Finding::unmatched(kind, span, written, Verdict::Unregistered);
+    };
+    let quote = &inner.quotes[id as usize];
+    let faithful = alignment.is_faithful() && grade.severity == Severity::None;
+    let verdict = if !faithful && alignment.similarity < options.misquote_threshold {
+        return Finding::unmatched(kind, span, written, Verdict::Unregistered);
+    } else if quote.retracted {
+        Verdict::Retracted
+    } else if faithful {
+        Verdict::Verified
+    } else {
+        Verdict::Misquoted
+    };
+    Finding {
+        kind,
+        span,
+        text: written,
+        verdict,
+        quote: Some(quote.hash),
+        similarity: alignment.similarity,
+        edits: alignment.edits,
+        severity: grade.severity,
+        reasons: grade.reasons,
+    }
+}
+
+/// Runs of at least `reuse_min_words` registered words outside quotation marks.
+fn unquoted_reuse(
+    inner: &Indexed,
+    text: &str,
+    quoted: &[Range<usize>],
+    options: &CheckOptions,
+) -> Vec<Finding> {
+    if inner.quotes.is_empty() {
+        return Vec::new();
+    }
+    // The text's words outside quotations, in stretches of consecutive words.
+    let mut stretches: Vec<Vec<(u64, Range<usize>)>> = vec![Vec::new()];
+    for_each_word(text, |word, span| {
+        let inside = quoted
+            .iter()
+            .any(|q| q.start <= span.start && span.end <= q.end);
+        if inside {
+            if !stretches.last().expect("never empty").is_empty() {
+                stretches.push(Vec::new());
+            }
+        } else {
+            stretches
+                .last_mut()
+                .expect("never empty")
+                .push((word_hash(word), span));
+        }
+    });
+    let mut findings = Vec::new();
+    let mut covered: Vec<Range<usize>> = Vec::new();
+    for stretch in stretches
+        .iter()
+        .filter(|s| s.len() >= options.reuse_min_words.max(SHINGLE_WORDS))
+    {
+        let hashes: Vec<u64> = stretch.iter().map(|(h, _)| *h).collect();
+        // (quote, position of the shingle's first word)
+        let mut hits: Vec<(QuoteId, usize)> = Vec::new();
+        for (position, shingle) in shingles(&hashes).enumerate() {
+            hits.extend(
+                inner
+                    .shingles
+                    .lookup(shingle)
+                    .iter()
+                    .map(|&id| (id, position)),
+            );
+        }
+        hits.sort_unstable();
+        let mut regions: Vec<(QuoteId, Range<usize>)> = Vec::new();
+        for (id, position) in hits {
+            match regions.last_mut() {
+                // Near-verbatim reuse: a changed word breaks at most SHINGLE_WORDS shingles.
+                Some((last_id, words))
+                    if *last_id == id && position <= words.end + SHINGLE_WORDS =>
+                {
+                    words.end = position + SHINGLE_WORDS;
+                }
+                _ => regions.push((id, position..position + SHINGLE_WORDS)),
+            }
+        }
+        regions.retain(|(_, words)| words.len() >= options.reuse_min_words);
+        regions.sort_by_key(|(_, words)| std::cmp::Reverse(words.len()));
+        for (_, words) in regions {
+            let start = stretch[words.start].1.start;
+            let end = stretch[words.end.min(stretch.len()) - 1].1.end;
+            if covered.iter().any(|c| c.start < end && start < c.end) {
+                continue;
+            }
+            let submitted = Submitted::parse(&text[start..end], start);
+            let finding = match_against(
+                inner,
+                text,
+                &submitted,
+                FindingKind::UnquotedReuse,
+                start..end,
+                text[start..end].to_owned(),
+                options,
+            );
+            if finding.quote.is_some() {
+                covered.push(start..end);
+                findings.push(finding);
+            }
+        }
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::severity::SeverityReason;
+
+    fn register(texts: &[&str]) -> LiveRegister {
+        let live = LiveRegister::new();
+        for text in texts {
+            live.add(ContentHash::of_text(text), text);
+        }
+        live
+    }
+
+    const QUOTE: &str = "We will not back down, whatever the cost to this government.";
+
+    #[test]
+    fn a_verbatim_quotation_is_verified() {
+        let live = register(&[QUOTE]);
+        let report = live.check(
+            "The minister said: “We will not back down, whatever the cost to this government.”",
+            &CheckOptions::default(),
+        );
+        assert_eq!(report.findings.len(), 1);
+        let finding = &report.findings[0];
+        assert_eq!(finding.verdict, Verdict::Verified);
+        assert_eq!(finding.quote, Some(ContentHash::of_text(QUOTE)));
+        assert_eq!(finding.similarity, 1.0);
+    }
+
+    #[test]
+    fn a_dropped_negation_is_a_high_severity_misquote() {
+        let live = register(&[QUOTE]);
+        let report = live.check(
+            "She said “we will back down, whatever the cost to this government” on Monday.",
+            &CheckOptions::default(),
+        );
+        let finding = &report.findings[0];
+        assert_eq!(finding.verdict, Verdict::Misquoted);
+        assert_eq!(finding.severity, Severity::High);
+        assert!(finding.reasons.contains(&SeverityReason::NegationChanged));
+    }
+
+    #[test]
+    fn short_unregistered_and_retracted_quotations() {
+        let live = register(&[QUOTE]);
+        let report = live.check(
+            "A “sympathetic” view. He said “the sky is green and full of fish today.”",
+            &CheckOptions::default(),
+        );
+        let verdicts: Vec<Verdict> = report.findings.iter().map(|f| f.verdict).collect();
+        assert_eq!(verdicts, [Verdict::TooShort, Verdict::Unregistered]);
+
+        live.retract(&ContentHash::of_text(QUOTE));
+        let report = live.check(&format!("“{QUOTE}”"), &CheckOptions::default());
+        assert_eq!(report.findings[0].verdict, Verdict::Retracted);
+    }
+
+    #[test]
+    fn unquoted_reuse_is_found_and_common_phrases_are_not() {
+        let live = register(&[
+            QUOTE,
+            "The report noted that the economy grew in the last quarter.",
+        ]);
+        let text = "Officials insisted they will not back down, whatever the cost to this government, and left. \
+                    The economy grew in the north.";
+        let report = live.check(text, &CheckOptions::default());
+        assert_eq!(report.findings.len(), 1, "{:?}", report.findings);
+        let finding = &report.findings[0];
+        assert_eq!(finding.kind, FindingKind::UnquotedReuse);
+        assert_eq!(
+            finding.verdict,
+            Verdict::Verified,
+            "an excerpt, reused verbatim: {finding:?}"
+        );
+        let no_reuse = CheckOptions {
+            include_unquoted_reuse: false,
+            ..CheckOptions::default()
+        };
+        assert!(live.check(text, &no_reuse).findings.is_empty());
+    }
+}

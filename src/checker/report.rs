@@ -1,0 +1,114 @@
+//! What a check reports, as domain types: one finding per quotation or stretch of reused words.
+
+use std::ops::Range;
+
+use crate::text::{
+    ContentHash,
+    align::Edit,
+    severity::{Severity, SeverityReason},
+};
+
+/// Where a finding's words stand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FindingKind {
+    /// Words inside quotation marks.
+    Quotation,
+    /// Registered words used without quotation marks.
+    UnquotedReuse,
+}
+
+/// How a finding's words compare with the register.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Verdict {
+    /// The registered words, apart from the editorial conventions.
+    Verified,
+    /// Close to a registered quotation, but words differ.
+    Misquoted,
+    /// Not in the register.
+    Unregistered,
+    /// Matches a quotation that was retracted.
+    Retracted,
+    /// Fewer words than the minimum: a scare quote or a title.
+    TooShort,
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub kind: FindingKind,
+    /// Byte range of the words (without the quotation marks) in the submitted text.
+    pub span: Range<usize>,
+    /// The words as written (pieces of a split quotation joined by a space).
+    pub text: String,
+    pub verdict: Verdict,
+    /// The registered quotation it was matched to.
+    pub quote: Option<ContentHash>,
+    /// Agreement with the matched quotation, in [0, 1]; 0 when unmatched.
+    pub similarity: f64,
+    /// Word-level alignment against the matched quotation.
+    pub edits: Vec<Edit>,
+    pub severity: Severity,
+    pub reasons: Vec<SeverityReason>,
+}
+
+impl Finding {
+    /// A finding matched to nothing.
+    pub fn unmatched(
+        kind: FindingKind,
+        span: Range<usize>,
+        text: String,
+        verdict: Verdict,
+    ) -> Self {
+        Finding {
+            kind,
+            span,
+            text,
+            verdict,
+            quote: None,
+            similarity: 0.0,
+            edits: Vec::new(),
+            severity: Severity::None,
+            reasons: Vec::new(),
+        }
+    }
+}
+
+/// Findings counted by verdict.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CheckSummary {
+    pub verified: usize,
+    pub misquoted: usize,
+    pub unregistered: usize,
+    pub retracted: usize,
+    pub too_short: usize,
+}
+
+/// The outcome of checking one text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// In text order.
+    pub findings: Vec<Finding>,
+    pub summary: CheckSummary,
+}
+
+impl Report {
+    /// A report over `findings`, with its summary.
+    pub fn new(findings: Vec<Finding>) -> Self {
+        let mut summary = CheckSummary::default();
+        for finding in &findings {
+            *match finding.verdict {
+                Verdict::Verified => &mut summary.verified,
+                Verdict::Misquoted => &mut summary.misquoted,
+                Verdict::Unregistered => &mut summary.unregistered,
+                Verdict::Retracted => &mut summary.retracted,
+                Verdict::TooShort => &mut summary.too_short,
+            } += 1;
+        }
+        Report { findings, summary }
+    }
+
+    /// True when a newsroom should look before publishing: a misquoted or retracted quotation.
+    pub fn needs_attention(&self) -> bool {
+        self.summary.misquoted > 0 || self.summary.retracted > 0
+    }
+}
