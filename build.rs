@@ -8,6 +8,7 @@ use protox::prost::Message as _;
 const PROTO_FILES: &[&str] = &[
     "proto/verbatim/v1/types.proto",
     "proto/verbatim/v1/registry.proto",
+    "proto/verbatim/v1/check.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

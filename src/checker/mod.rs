@@ -90,6 +90,14 @@ pub struct LiveRegister {
     inner: RwLock<Indexed>,
 }
 
+impl std::fmt::Debug for LiveRegister {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveRegister")
+            .field("quotes", &self.len())
+            .finish()
+    }
+}
+
 impl LiveRegister {
     /// An empty register.
     pub fn new() -> Self {
@@ -142,6 +150,14 @@ impl LiveRegister {
         if let Some(&id) = inner.by_hash.get(hash) {
             inner.quotes[id as usize].retracted = true;
         }
+    }
+
+    /// The registered words, their canonical form and the retraction flag of a quotation.
+    pub fn quote_summary(&self, hash: &ContentHash) -> Option<(String, String, bool)> {
+        let inner = self.inner.read().expect("the index lock is never poisoned");
+        let quote = &inner.quotes[*inner.by_hash.get(hash)? as usize];
+        let canonical = crate::text::CanonicalText::of(&quote.text).into_string();
+        Some((quote.text.to_string(), canonical, quote.retracted))
     }
 
     /// How many quotations are indexed.

@@ -7,7 +7,7 @@ use prost_types::Timestamp;
 use tonic::transport::{Channel, Endpoint};
 use tonic_health::pb::health_client::HealthClient;
 
-use crate::proto::v1::registry_client::RegistryClient;
+use crate::proto::v1::{checker_client::CheckerClient, registry_client::RegistryClient};
 
 /// Largest response the CLI accepts: a full page of the longest quotes fits with room to spare.
 const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
@@ -17,6 +17,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Clients of every service, over one channel.
 pub struct Connection {
     pub registry: RegistryClient<Channel>,
+    pub checker: CheckerClient<Channel>,
     pub health: HealthClient<Channel>,
 }
 
@@ -44,6 +45,9 @@ impl Connection {
         Ok(Connection {
             registry: RegistryClient::new(channel.clone())
                 .max_decoding_message_size(MAX_RESPONSE_BYTES),
+            checker: CheckerClient::new(channel.clone())
+                .max_decoding_message_size(MAX_RESPONSE_BYTES)
+                .max_encoding_message_size(MAX_RESPONSE_BYTES),
             health: HealthClient::new(channel),
         })
     }

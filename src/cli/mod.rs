@@ -4,6 +4,7 @@
 //! Human-readable output by default, `--json` for machines. Exit codes: 0 success, 2 any error
 //! (for `health`: 0 only when the server reports SERVING).
 
+mod check;
 mod client;
 mod import;
 mod render;
@@ -57,6 +58,12 @@ pub enum Command {
     /// Import outlets and quotations from a JSON Lines file (`-` reads stdin).
     Import {
         /// The file, one JSON object a line: {"kind":"outlet",…} or {"kind":"quote",…}.
+        file: String,
+    },
+    /// Check a text's quotations against the register (`-` reads stdin). Exit 0 when nothing
+    /// needs attention, 1 when a quotation is misquoted or retracted, 2 on error.
+    Check {
+        /// The article, as plain UTF-8 text.
         file: String,
     },
     /// Print the content hash of a text (offline; `-` reads stdin).
@@ -197,6 +204,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Quote(command) => {
             let mut connection = Connection::open(&cli.server, timeout).await?;
             quote(&mut connection, command, &out).await
+        }
+        Command::Check { file } => {
+            let text = check::read_input(&file)?;
+            let mut connection = Connection::open(&cli.server, timeout).await?;
+            let response = check::check(&mut connection, text.clone(), file.clone()).await?;
+            if cli.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&check::response_json(&response))
+                        .expect("a JSON value always serializes")
+                );
+            } else {
+                check::print_report(&file, &text, &response);
+            }
+            Ok(if check::needs_attention(&response) {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Import { file } => {
             let mut connection = Connection::open(&cli.server, timeout).await?;

@@ -28,7 +28,8 @@ fn outlet_json(outlet: &pb::Outlet) -> Value {
     })
 }
 
-fn quote_json(quote: &pb::Quote) -> Value {
+/// A quote as JSON.
+pub fn quote_json(quote: &pb::Quote) -> Value {
     let attributions: Vec<Value> = quote
         .attributions
         .iter()

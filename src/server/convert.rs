@@ -1,7 +1,15 @@
 //! Conversions between wire messages and records. Inbound conversions validate every field and
 //! name the field they reject, so a client learns exactly what to fix.
 
+use std::ops::Range;
+
 use prost_types::Timestamp;
+
+use crate::checker::{CheckOptions, FindingKind, Report, Verdict};
+use crate::text::{
+    align::EditOp,
+    severity::{Severity, SeverityReason},
+};
 
 use crate::config::Limits;
 use crate::proto::v1 as pb;
@@ -437,6 +445,222 @@ pub fn quote_to_proto(quote: Quote) -> pb::Quote {
     }
 }
 
+/// Longest `document_id`, in characters.
+pub const MAX_DOCUMENT_ID_CHARS: usize = 200;
+
+/// Validates a check request's text, document id and options.
+pub fn check_request(request: &pb::CheckTextRequest) -> Result<CheckOptions, FieldError> {
+    if request.text.trim().is_empty() {
+        return Err(FieldError::new(
+            "text",
+            "must not be empty: send the article's text",
+        ));
+    }
+    let document_id = request.document_id.chars().count();
+    if document_id > MAX_DOCUMENT_ID_CHARS {
+        return Err(FieldError::new(
+            "document_id",
+            format!("is {document_id} characters; the limit is {MAX_DOCUMENT_ID_CHARS}"),
+        ));
+    }
+    let mut options = CheckOptions::default();
+    let Some(given) = &request.options else {
+        return Ok(options);
+    };
+    if let Some(words) = given.min_quote_words {
+        if !(1..=100).contains(&words) {
+            return Err(FieldError::new(
+                "options.min_quote_words",
+                format!("must be between 1 and 100 (found {words})"),
+            ));
+        }
+        options.min_quote_words = words as usize;
+    }
+    if let Some(threshold) = given.misquote_threshold {
+        if !(threshold > 0.0 && threshold <= 1.0) {
+            return Err(FieldError::new(
+                "options.misquote_threshold",
+                format!("must be greater than 0 and at most 1 (found {threshold})"),
+            ));
+        }
+        options.misquote_threshold = threshold;
+    }
+    if let Some(words) = given.reuse_min_words {
+        if !(3..=1_000).contains(&words) {
+            return Err(FieldError::new(
+                "options.reuse_min_words",
+                format!("must be between 3 and 1000 (found {words})"),
+            ));
+        }
+        options.reuse_min_words = words as usize;
+    }
+    if let Some(include) = given.include_unquoted_reuse {
+        options.include_unquoted_reuse = include;
+    }
+    Ok(options)
+}
+
+/// Converts byte offsets of one text to [`pb::Span`]s with UTF-16 offsets, in one pass over the
+/// text however many spans there are.
+pub struct SpanMapper {
+    /// Sorted (byte offset, UTF-16 offset) pairs for every offset asked for.
+    offsets: Vec<(usize, u64)>,
+}
+
+impl SpanMapper {
+    /// Prepares the UTF-16 offsets of every byte offset in `wanted`.
+    pub fn new(text: &str, wanted: impl IntoIterator<Item = usize>) -> Self {
+        let mut bytes: Vec<usize> = wanted.into_iter().collect();
+        bytes.sort_unstable();
+        bytes.dedup();
+        let mut offsets = Vec::with_capacity(bytes.len());
+        let mut utf16 = 0u64;
+        let mut chars = text.char_indices().peekable();
+        for byte in bytes {
+            while let Some(&(at, c)) = chars.peek() {
+                if at >= byte {
+                    break;
+                }
+                utf16 += c.len_utf16() as u64;
+                chars.next();
+            }
+            offsets.push((byte, utf16));
+        }
+        SpanMapper { offsets }
+    }
+
+    fn utf16(&self, byte: usize) -> u64 {
+        let i = self
+            .offsets
+            .binary_search_by_key(&byte, |&(b, _)| b)
+            .expect("every offset was registered with SpanMapper::new");
+        self.offsets[i].1
+    }
+
+    /// The wire span of a byte range registered with [`SpanMapper::new`].
+    pub fn span(&self, range: &Range<usize>) -> pb::Span {
+        pb::Span {
+            start: range.start as u64,
+            end: range.end as u64,
+            utf16_start: self.utf16(range.start),
+            utf16_end: self.utf16(range.end),
+        }
+    }
+}
+
+fn edit_op(op: EditOp) -> pb::EditOp {
+    match op {
+        EditOp::Keep => pb::EditOp::Keep,
+        EditOp::Replace => pb::EditOp::Replace,
+        EditOp::Insert => pb::EditOp::Insert,
+        EditOp::Delete => pb::EditOp::Delete,
+        EditOp::Elided => pb::EditOp::Elided,
+        EditOp::Editorial => pb::EditOp::Editorial,
+    }
+}
+
+fn severity(severity: Severity) -> pb::Severity {
+    match severity {
+        Severity::None => pb::Severity::None,
+        Severity::Low => pb::Severity::Low,
+        Severity::Medium => pb::Severity::Medium,
+        Severity::High => pb::Severity::High,
+    }
+}
+
+fn severity_reason(reason: SeverityReason) -> pb::SeverityReason {
+    match reason {
+        SeverityReason::NegationChanged => pb::SeverityReason::NegationChanged,
+        SeverityReason::NumberChanged => pb::SeverityReason::NumberChanged,
+        SeverityReason::NameChanged => pb::SeverityReason::NameChanged,
+        SeverityReason::WordsChanged => pb::SeverityReason::WordsChanged,
+        SeverityReason::WordsAdded => pb::SeverityReason::WordsAdded,
+        SeverityReason::WordsDropped => pb::SeverityReason::WordsDropped,
+    }
+}
+
+fn verdict(verdict: Verdict) -> pb::MatchVerdict {
+    match verdict {
+        Verdict::Verified => pb::MatchVerdict::Verified,
+        Verdict::Misquoted => pb::MatchVerdict::Misquoted,
+        Verdict::Unregistered => pb::MatchVerdict::Unregistered,
+        Verdict::Retracted => pb::MatchVerdict::Retracted,
+        Verdict::TooShort => pb::MatchVerdict::TooShort,
+    }
+}
+
+fn kind(kind: FindingKind) -> pb::FindingKind {
+    match kind {
+        FindingKind::Quotation => pb::FindingKind::Quotation,
+        FindingKind::UnquotedReuse => pb::FindingKind::UnquotedReuse,
+    }
+}
+
+/// Converts a report for the wire; `quote_of` supplies the registered quotation of each hash.
+pub fn report_to_proto(
+    text: &str,
+    document_id: String,
+    report: Report,
+    mut quote_of: impl FnMut(&ContentHash) -> Option<pb::Quote>,
+) -> pb::CheckTextResponse {
+    let mapper = SpanMapper::new(
+        text,
+        report.findings.iter().flat_map(|f| {
+            [f.span.start, f.span.end].into_iter().chain(
+                f.edits
+                    .iter()
+                    .filter_map(|e| e.span.clone())
+                    .flat_map(|s| [s.start, s.end]),
+            )
+        }),
+    );
+    let summary = report.summary;
+    let findings = report
+        .findings
+        .into_iter()
+        .map(|finding| pb::Finding {
+            kind: kind(finding.kind) as i32,
+            span: Some(mapper.span(&finding.span)),
+            text: finding.text,
+            verdict: verdict(finding.verdict) as i32,
+            quote: finding.quote.as_ref().and_then(&mut quote_of),
+            similarity: finding.similarity,
+            edits: finding
+                .edits
+                .into_iter()
+                .map(|edit| pb::Edit {
+                    op: edit_op(edit.op) as i32,
+                    registered: edit.registered,
+                    submitted: edit.submitted,
+                    span: edit.span.as_ref().map(|s| mapper.span(s)),
+                })
+                .collect(),
+            severity: severity(finding.severity) as i32,
+            reasons: finding
+                .reasons
+                .into_iter()
+                .map(|r| severity_reason(r) as i32)
+                .collect(),
+            attribution: None,
+        })
+        .collect::<Vec<_>>();
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    pb::CheckTextResponse {
+        document_id,
+        summary: Some(pb::CheckSummary {
+            verified: count(summary.verified),
+            misquoted: count(summary.misquoted),
+            unregistered: count(summary.unregistered),
+            retracted: count(summary.retracted),
+            too_short: count(summary.too_short),
+            total: count(findings.len()),
+        }),
+        findings,
+        canonical_version: CanonicalVersion::CURRENT.number(),
+        error: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -535,6 +759,42 @@ mod tests {
         assert_eq!(page_size("p", 0), Ok(DEFAULT_PAGE_SIZE));
         assert_eq!(page_size("p", 5_000), Ok(MAX_PAGE_SIZE));
         assert!(page_size("p", -1).is_err());
+    }
+
+    #[test]
+    fn utf16_offsets_count_surrogate_pairs() {
+        let text = "a😀b “é”";
+        let mapper = SpanMapper::new(text, [0, 1, 5, 6, text.len()]);
+        let span = mapper.span(&(5..6));
+        assert_eq!((span.utf16_start, span.utf16_end), (3, 4));
+        assert_eq!(mapper.span(&(0..text.len())).utf16_end, 8);
+    }
+
+    #[test]
+    fn check_options_default_when_unset_and_refuse_out_of_range() {
+        let mut request = pb::CheckTextRequest {
+            text: "Some article.".into(),
+            ..Default::default()
+        };
+        assert_eq!(check_request(&request), Ok(CheckOptions::default()));
+        request.options = Some(pb::CheckOptions {
+            misquote_threshold: Some(1.5),
+            ..Default::default()
+        });
+        assert_eq!(
+            check_request(&request).unwrap_err().field,
+            "options.misquote_threshold"
+        );
+        request.options = Some(pb::CheckOptions {
+            min_quote_words: Some(0),
+            ..Default::default()
+        });
+        assert_eq!(
+            check_request(&request).unwrap_err().field,
+            "options.min_quote_words"
+        );
+        request.text = " \n".into();
+        assert_eq!(check_request(&request).unwrap_err().field, "text");
     }
 
     #[test]

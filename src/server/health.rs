@@ -11,7 +11,10 @@ use std::{
 
 use tonic_health::{ServingStatus, server::HealthReporter};
 
-use crate::proto::v1::registry_server::SERVICE_NAME as REGISTRY_SERVICE;
+use crate::proto::v1::{
+    checker_server::SERVICE_NAME as CHECKER_SERVICE,
+    registry_server::SERVICE_NAME as REGISTRY_SERVICE,
+};
 use crate::store::Store;
 
 /// How often the store is probed.
@@ -41,7 +44,7 @@ impl Health {
         } else {
             ServingStatus::NotServing
         };
-        for service in ["", REGISTRY_SERVICE] {
+        for service in ["", REGISTRY_SERVICE, CHECKER_SERVICE] {
             self.reporter.set_service_status(service, status).await;
         }
     }

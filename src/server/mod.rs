@@ -4,6 +4,7 @@
 //! [`run`] takes an already-bound listener and a shutdown future, so tests can bind port 0 and
 //! stop the server without signals.
 
+pub mod check_api;
 pub mod convert;
 mod health;
 pub mod registry_api;
@@ -15,9 +16,14 @@ use tokio::{net::TcpListener, sync::Notify};
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 
+use crate::checker::LiveRegister;
 use crate::config::ServeConfig;
-use crate::proto::{self, v1::registry_server::RegistryServer};
+use crate::proto::{
+    self,
+    v1::{checker_server::CheckerServer, registry_server::RegistryServer},
+};
 use crate::store::Store;
+use check_api::CheckApi;
 use registry_api::RegistryApi;
 
 /// Why the server could not run.
@@ -32,6 +38,9 @@ pub enum ServeError {
     /// The listener's address could not be read.
     #[error("cannot read the listening address: {0}")]
     Address(#[from] std::io::Error),
+    /// The register could not be loaded for checking.
+    #[error("cannot load the register: {0}")]
+    Store(#[from] crate::store::StoreError),
 }
 
 /// Serves the register over `listener` until `shutdown` resolves, then drains in-flight calls
@@ -66,8 +75,26 @@ pub async fn run<S: Store>(
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
 
-    let registry = RegistryServer::new(RegistryApi::new(Arc::clone(&store), limits))
-        .max_decoding_message_size(limits.max_request_bytes);
+    let loading = std::time::Instant::now();
+    let live = Arc::new(LiveRegister::load(store.as_ref()).await?);
+    tracing::info!(
+        quotes = live.len(),
+        index_bytes = live.heap_bytes(),
+        elapsed = ?loading.elapsed(),
+        "register loaded for checking"
+    );
+    let registry = RegistryServer::new(RegistryApi::new(
+        Arc::clone(&store),
+        limits,
+        Arc::clone(&live),
+    ))
+    .max_decoding_message_size(limits.max_request_bytes);
+    let checker = CheckerServer::new(CheckApi::new(
+        Arc::clone(&store),
+        live,
+        limits.max_request_bytes,
+    ))
+    .max_decoding_message_size(limits.max_request_bytes);
 
     // Health flips to NOT_SERVING the moment the signal arrives, before the transport stops
     // accepting calls, so load balancers stop routing here first.
@@ -91,6 +118,7 @@ pub async fn run<S: Store>(
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(registry)
+        .add_service(checker)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal);
 
     tracing::info!(%address, "serving");

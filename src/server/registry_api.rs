@@ -8,6 +8,7 @@ use tonic::{Request, Response, Status, Streaming};
 
 use super::convert;
 use super::status::{self, ApiError};
+use crate::checker::LiveRegister;
 use crate::config::Limits;
 use crate::proto::v1::{self as pb, registry_server::Registry};
 use crate::record::{NewQuote, Registration, now_micros};
@@ -22,12 +23,18 @@ const IMPORT_BATCH: usize = 1_000;
 pub struct RegistryApi<S> {
     store: Arc<S>,
     limits: Limits,
+    /// The checker's view of the register, updated on every registration and retraction.
+    live: Arc<LiveRegister>,
 }
 
 impl<S: Store> RegistryApi<S> {
-    /// A Registry serving `store` under `limits`.
-    pub fn new(store: Arc<S>, limits: Limits) -> Self {
-        RegistryApi { store, limits }
+    /// A Registry serving `store` under `limits`, keeping `live` in step.
+    pub fn new(store: Arc<S>, limits: Limits, live: Arc<LiveRegister>) -> Self {
+        RegistryApi {
+            store,
+            limits,
+            live,
+        }
     }
 
     fn unknown_outlet(outlet_id: &str) -> ApiError {
@@ -123,6 +130,9 @@ impl<S: Store> Registry for RegistryApi<S> {
                 return Err(Self::unknown_outlet(&quote.attribution.outlet_id).into());
             }
         };
+        if created {
+            self.live.add(quote.hash, &quote.text);
+        }
         tracing::info!(hash = %quote.hash, created, "quote registered");
         let stored = self.get_quote_or_not_found(&quote.hash).await?;
         Ok(Response::new(pb::RegisterQuoteResponse {
@@ -219,6 +229,7 @@ impl<S: Store> Registry for RegistryApi<S> {
             .retract_quote(&hash, &reason, now_micros())
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("no quote with content hash {hash}")))?;
+        self.live.retract(&hash);
         tracing::info!(%hash, "quote retracted");
         Ok(Response::new(pb::RetractQuoteResponse {
             quote: Some(convert::quote_to_proto(quote)),
@@ -247,7 +258,10 @@ impl<S: Store> RegistryApi<S> {
         let outcomes = self.store.register_quotes(&valid).await?;
         for ((index, quote), outcome) in valid_indexes.iter().zip(&valid).zip(outcomes) {
             match outcome {
-                Registration::Created => response.created += 1,
+                Registration::Created => {
+                    response.created += 1;
+                    self.live.add(quote.hash, &quote.text);
+                }
                 Registration::Existing => response.existing += 1,
                 Registration::UnknownOutlet => {
                     let status = Status::from(Self::unknown_outlet(&quote.attribution.outlet_id));

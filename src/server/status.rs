@@ -18,6 +18,9 @@ pub enum ApiError {
     /// The record named does not exist; the message says which.
     #[error("{0}")]
     NotFound(String),
+    /// A bug: the message goes to the log, not to the client.
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl From<ApiError> for Status {
@@ -26,6 +29,10 @@ impl From<ApiError> for Status {
             ApiError::Field(field) => Status::invalid_argument(field.to_string()),
             ApiError::Store(store) => store_status(store),
             ApiError::NotFound(message) => Status::not_found(message),
+            ApiError::Internal(message) => {
+                tracing::error!(%message, "internal error");
+                Status::internal("internal error; see the server log")
+            }
         }
     }
 }
@@ -94,6 +101,19 @@ pub fn stream_broken(error: &Status, max_request_bytes: usize) -> Status {
             cause.message()
         ),
     )
+}
+
+/// The response a CheckTexts stream sends for a document that could not be checked.
+pub fn document_error(document_id: String, error: ApiError) -> crate::proto::v1::CheckTextResponse {
+    let status = Status::from(error);
+    crate::proto::v1::CheckTextResponse {
+        document_id,
+        error: Some(crate::proto::v1::DocumentError {
+            code: status.code() as i32,
+            message: status.message().to_owned(),
+        }),
+        ..Default::default()
+    }
 }
 
 /// Rewrites a trailers-only response carrying tonic's "message too large" status into

@@ -1,0 +1,134 @@
+//! `verbatim.v1.Checker`: checks texts against the live register, in a blocking-safe thread
+//! because checking is CPU work, and fills in each matched quotation from the store.
+
+use std::{collections::HashMap, pin::Pin, sync::Arc};
+
+use tokio_stream::{Stream, StreamExt as _, wrappers::ReceiverStream};
+use tonic::{Request, Response, Status, Streaming};
+
+use super::convert;
+use super::status::{self, ApiError};
+use crate::checker::LiveRegister;
+use crate::proto::v1::{self as pb, checker_server::Checker};
+use crate::store::Store;
+use crate::text::ContentHash;
+
+/// Responses of a CheckTexts stream waiting to be sent.
+const STREAM_DEPTH: usize = 16;
+
+/// The Checker service.
+pub struct CheckApi<S> {
+    store: Arc<S>,
+    live: Arc<LiveRegister>,
+    max_request_bytes: usize,
+}
+
+impl<S: Store> CheckApi<S> {
+    /// A Checker over `live`, reading full quotations from `store`.
+    pub fn new(store: Arc<S>, live: Arc<LiveRegister>, max_request_bytes: usize) -> Self {
+        CheckApi {
+            store,
+            live,
+            max_request_bytes,
+        }
+    }
+
+    async fn check(
+        store: &S,
+        live: &Arc<LiveRegister>,
+        request: pb::CheckTextRequest,
+    ) -> Result<pb::CheckTextResponse, ApiError> {
+        let options = convert::check_request(&request)?;
+        let pb::CheckTextRequest {
+            text, document_id, ..
+        } = request;
+        let (text, report) = {
+            let live = Arc::clone(live);
+            tokio::task::spawn_blocking(move || {
+                let report = live.check(&text, &options);
+                (text, report)
+            })
+            .await
+            .map_err(|e| ApiError::Internal(format!("the check task failed: {e}")))?
+        };
+        let mut quotes: HashMap<ContentHash, pb::Quote> = HashMap::new();
+        for finding in &report.findings {
+            let Some(hash) = finding.quote else {
+                continue;
+            };
+            if quotes.contains_key(&hash) {
+                continue;
+            }
+            let quote = match store.get_quote(&hash).await {
+                Ok(Some(quote)) => convert::quote_to_proto(quote),
+                // The index knows the words even when the store cannot be read right now.
+                Ok(None) | Err(_) => live.quote_summary(&hash).map_or_else(
+                    || pb::Quote {
+                        content_hash: hash.to_string(),
+                        ..Default::default()
+                    },
+                    |(text, canonical_text, retracted)| pb::Quote {
+                        content_hash: hash.to_string(),
+                        text,
+                        canonical_text,
+                        retracted,
+                        ..Default::default()
+                    },
+                ),
+            };
+            quotes.insert(hash, quote);
+        }
+        Ok(convert::report_to_proto(
+            &text,
+            document_id,
+            report,
+            |hash| quotes.get(hash).cloned(),
+        ))
+    }
+}
+
+type ResponseStream = Pin<Box<dyn Stream<Item = Result<pb::CheckTextResponse, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl<S: Store> Checker for CheckApi<S> {
+    async fn check_text(
+        &self,
+        request: Request<pb::CheckTextRequest>,
+    ) -> Result<Response<pb::CheckTextResponse>, Status> {
+        let response = Self::check(&self.store, &self.live, request.into_inner()).await?;
+        Ok(Response::new(response))
+    }
+
+    type CheckTextsStream = ResponseStream;
+
+    async fn check_texts(
+        &self,
+        request: Request<Streaming<pb::CheckTextRequest>>,
+    ) -> Result<Response<Self::CheckTextsStream>, Status> {
+        let mut requests = request.into_inner();
+        let (sender, receiver) = tokio::sync::mpsc::channel(STREAM_DEPTH);
+        let store = Arc::clone(&self.store);
+        let live = Arc::clone(&self.live);
+        let max_request_bytes = self.max_request_bytes;
+        tokio::spawn(async move {
+            while let Some(item) = requests.next().await {
+                let response = match item {
+                    Ok(request) => {
+                        let document_id = request.document_id.clone();
+                        match Self::check(&store, &live, request).await {
+                            Ok(response) => Ok(response),
+                            Err(error) => Ok(status::document_error(document_id, error)),
+                        }
+                    }
+                    Err(error) => Err(status::stream_broken(&error, max_request_bytes)),
+                };
+                let broken = response.is_err();
+                // A client that went away frees the task.
+                if sender.send(response).await.is_err() || broken {
+                    break;
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
+    }
+}
