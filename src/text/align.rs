@@ -198,12 +198,18 @@ pub fn align(submitted: &Submitted, registered: &[&str]) -> Alignment {
         match &items[i - 1] {
             Item::Word(word, _) => {
                 for j in 0..=m {
-                    let mut best = (cost[prev + j] + 1, Step::Insert);
+                    // On ties a substitution wins over an insertion: at the excerpt's edges an
+                    // insertion would let a changed word (`nobody` → `somebody`) slip out of
+                    // the comparison.
+                    let mut best = (INF, Step::Insert);
                     if j > 0 {
                         let matched = cost[prev + j - 1] + u32::from(registered[j - 1] != word);
-                        if matched < best.0 {
-                            best = (matched, Step::Match);
-                        }
+                        best = (matched, Step::Match);
+                    }
+                    if cost[prev + j] + 1 < best.0 {
+                        best = (cost[prev + j] + 1, Step::Insert);
+                    }
+                    if j > 0 {
                         let deleted = cost[row + j - 1] + 1;
                         if deleted < best.0 {
                             best = (deleted, Step::Delete);
@@ -239,10 +245,10 @@ pub fn align(submitted: &Submitted, registered: &[&str]) -> Alignment {
             }
         }
     }
-    // Free end: the excerpt may stop anywhere. Prefer the earliest end among equal costs, which
-    // keeps trailing registered words out of the alignment.
+    // Free end: the excerpt may stop anywhere. Among equal costs prefer the latest end, so a
+    // changed last word counts as replaced rather than as added.
     let end = (0..=m)
-        .min_by_key(|&j| (cost[n * width + j], j))
+        .min_by_key(|&j| (cost[n * width + j], std::cmp::Reverse(j)))
         .unwrap_or(0);
 
     let mut edits = Vec::new();
