@@ -413,6 +413,8 @@ fn unquoted_reuse(
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
     use crate::text::severity::SeverityReason;
 
@@ -490,5 +492,42 @@ mod tests {
             ..CheckOptions::default()
         };
         assert!(live.check(text, &no_reuse).findings.is_empty());
+    }
+
+    proptest! {
+        #[test]
+        fn a_registered_quote_checked_as_is_is_verified(
+            words in proptest::collection::vec("[a-z]{1,8}", 4..16),
+        ) {
+            let text = words.join(" ");
+            let live = register(&[&text]);
+            let report = live.check(&format!("She said: “{text}.”"), &CheckOptions::default());
+            prop_assert_eq!(report.findings.len(), 1);
+            prop_assert_eq!(report.findings[0].verdict, Verdict::Verified);
+        }
+
+        #[test]
+        fn a_single_changed_word_is_never_verified(
+            words in proptest::collection::vec("[a-z]{1,8}", 4..16),
+            position in any::<prop::sample::Index>(),
+            replacement in "[a-z]{1,8}",
+        ) {
+            let i = position.index(words.len());
+            prop_assume!(words[i] != replacement);
+            let live = register(&[&words.join(" ")]);
+            let mut changed = words.clone();
+            changed[i] = replacement;
+            let report = live.check(&format!("“{}”", changed.join(" ")), &CheckOptions::default());
+            prop_assert!(report.findings.iter().all(|f| f.verdict != Verdict::Verified), "{:?}", report.findings);
+        }
+
+        #[test]
+        fn any_text_is_checked_without_panicking(text in "\\PC{0,300}") {
+            let live = register(&[QUOTE, "the minister said that “nothing” would change"]);
+            let report = live.check(&text, &CheckOptions::default());
+            for finding in &report.findings {
+                prop_assert!(finding.span.end <= text.len());
+            }
+        }
     }
 }

@@ -175,7 +175,18 @@ pub fn grade(
                 if added(is_negation) {
                     reasons.push(SeverityReason::NegationChanged);
                 }
-                if added(is_number) {
+                // A bracket may add a number ("[in 2024]"), but not replace one with another.
+                let numbers = |words: &str| -> Vec<String> {
+                    let mut found: Vec<String> = words
+                        .split(' ')
+                        .filter(|w| is_number(w))
+                        .map(str::to_owned)
+                        .collect();
+                    found.sort_unstable();
+                    found
+                };
+                let replaced = numbers(&edit.registered);
+                if !replaced.is_empty() && replaced != numbers(&edit.submitted) {
                     reasons.push(SeverityReason::NumberChanged);
                 }
                 continue;

@@ -3,6 +3,7 @@
 
 mod check;
 mod cli;
+mod corpus;
 mod harness;
 mod layering;
 mod lifecycle;
