@@ -39,3 +39,41 @@ pub fn sentences(articles: &[String]) -> Vec<String> {
     }
     out
 }
+
+/// `count` distinct quotations made from real sentences. The corpora hold far fewer sentences
+/// than a large register, so past them each quotation is a real sentence with every third word
+/// swapped for another word of the corpora's vocabulary (chosen by a fixed hash): the words and
+/// their frequencies stay those of news text, and quotations do not share more phrases than real
+/// ones would (repeating whole sentences would make every phrase shared dozens of times).
+#[allow(dead_code)]
+pub fn generated_quotes(sentences: &[String], count: usize) -> Vec<String> {
+    let vocabulary: Vec<&str> = sentences
+        .iter()
+        .flat_map(|s| s.split_whitespace())
+        .collect();
+    let n = sentences.len();
+    (0..count)
+        .map(|i| {
+            if i < n {
+                return sentences[i].clone();
+            }
+            let mix = |x: u64| {
+                let x = (x ^ (x >> 31)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                x ^ (x >> 29)
+            };
+            sentences[i % n]
+                .split_whitespace()
+                .enumerate()
+                .map(|(position, word)| {
+                    let h = mix(i as u64 * 1_000_003 + position as u64);
+                    if h % 3 == 0 {
+                        vocabulary[(h / 3) as usize % vocabulary.len()]
+                    } else {
+                        word
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}

@@ -17,29 +17,6 @@ mod corpus;
 
 const QUOTES: usize = 100_000;
 
-/// `count` distinct quotations made of real sentences (pairs of them once single ones run out).
-fn generated_quotes(sentences: &[String], count: usize) -> Vec<RegisterQuoteRequest> {
-    let n = sentences.len();
-    (0..count)
-        .map(|i| {
-            let text = if i < n {
-                sentences[i].clone()
-            } else {
-                format!(
-                    "{} {}",
-                    sentences[i % n],
-                    sentences[(i / n * 7_919 + i * 13) % n]
-                )
-            };
-            RegisterQuoteRequest {
-                text,
-                speaker: format!("Speaker {}", i % 997),
-                ..Default::default()
-            }
-        })
-        .collect()
-}
-
 /// Starts a server on a fresh store, imports `quotes`, stops it, and returns the import's time.
 async fn import_once(quotes: Vec<RegisterQuoteRequest>) -> Duration {
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -88,7 +65,15 @@ fn bulk_import(c: &mut Criterion) {
         return;
     };
     let sentences = corpus::sentences(&articles);
-    let quotes = generated_quotes(&sentences, QUOTES);
+    let quotes: Vec<RegisterQuoteRequest> = corpus::generated_quotes(&sentences, QUOTES)
+        .into_iter()
+        .enumerate()
+        .map(|(i, text)| RegisterQuoteRequest {
+            text,
+            speaker: format!("Speaker {}", i % 997),
+            ..Default::default()
+        })
+        .collect();
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     let mut group = c.benchmark_group("import");
     group.sample_size(10);

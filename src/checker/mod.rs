@@ -25,8 +25,10 @@ pub const DEFAULT_MIN_QUOTE_WORDS: usize = 4;
 pub const DEFAULT_MISQUOTE_THRESHOLD: f64 = 0.6;
 /// Runs of registered words outside quotation marks shorter than this are not reported.
 pub const DEFAULT_REUSE_MIN_WORDS: usize = 8;
-/// Candidates aligned for each quotation.
-const CANDIDATES: usize = 8;
+/// Candidates aligned for each quotation, at most.
+const CANDIDATES: usize = 6;
+/// A candidate must hold at least one in this many of the quotation's shingles.
+const MIN_SHARED_SHINGLES_DIVISOR: usize = 6;
 /// Quotes loaded from the store per page at start.
 const LOAD_PAGE: usize = 5_000;
 
@@ -72,7 +74,7 @@ impl Indexed {
         }
         let id = QuoteId::try_from(self.quotes.len()).expect("fewer than 4 billion quotes");
         let canonical = words(text);
-        let words: Vec<&str> = canonical.iter().map(|(w, _)| w.as_str()).collect();
+        let words: Vec<&str> = canonical.iter().map(|(w, _)| w.as_ref()).collect();
         self.shingles.insert(id, &words);
         self.quotes.push(IndexedQuote {
             hash,
@@ -276,11 +278,24 @@ fn match_against(
     options: &CheckOptions,
 ) -> Finding {
     let runs = submitted.runs();
+    // A registered quotation this text misquotes still shares a good part of its shingles
+    // (each changed word breaks at most SHINGLE_WORDS of them); one that only shares a common
+    // phrase is not worth aligning.
+    let shingle_count: usize = runs
+        .iter()
+        .map(|run| run.len().saturating_sub(SHINGLE_WORDS - 1).max(1))
+        .sum();
+    let min_hits = shingle_count.div_ceil(MIN_SHARED_SHINGLES_DIVISOR).max(1);
+    let candidates = inner.shingles.candidates(&runs, CANDIDATES);
+    let top_hits = candidates.first().map_or(0, |&(_, hits)| hits);
     let mut best: Option<(Alignment, Grade, QuoteId)> = None;
-    for (id, _) in inner.shingles.candidates(&runs, CANDIDATES) {
+    for (id, hits) in candidates {
+        if hits < min_hits || hits * 3 < top_hits {
+            break;
+        }
         let quote = &inner.quotes[id as usize];
         let registered = words(&quote.text);
-        let canonical: Vec<&str> = registered.iter().map(|(w, _)| w.as_str()).collect();
+        let canonical: Vec<&str> = registered.iter().map(|(w, _)| w.as_ref()).collect();
         let spans: Vec<Range<usize>> = registered.iter().map(|(_, s)| s.clone()).collect();
         let alignment = align(submitted, &canonical);
         let grade = grade(&alignment, text, &quote.text, &spans);
@@ -297,6 +312,9 @@ fn match_against(
         };
         if better {
             best = Some((alignment, grade, id));
+        }
+        if faithful {
+            break;
         }
     }
     let Some((alignment, grade, id)) = best else {
@@ -338,10 +356,15 @@ fn unquoted_reuse(
     }
     // The text's words outside quotations, in stretches of consecutive words.
     let mut stretches: Vec<Vec<(u64, Range<usize>)>> = vec![Vec::new()];
+    // Top-level quotations come sorted and never overlap: walk them alongside the words.
+    let mut next_quoted = 0;
     for_each_word(text, |word, span| {
+        while quoted.get(next_quoted).is_some_and(|q| q.end <= span.start) {
+            next_quoted += 1;
+        }
         let inside = quoted
-            .iter()
-            .any(|q| q.start <= span.start && span.end <= q.end);
+            .get(next_quoted)
+            .is_some_and(|q| q.start <= span.start && span.end <= q.end);
         if inside {
             if !stretches.last().expect("never empty").is_empty() {
                 stretches.push(Vec::new());

@@ -279,7 +279,7 @@ mod tests {
 
     fn grade_of(submitted: &str, registered: &str) -> Grade {
         let registered_words = words(registered);
-        let canonical: Vec<&str> = registered_words.iter().map(|(w, _)| w.as_str()).collect();
+        let canonical: Vec<&str> = registered_words.iter().map(|(w, _)| w.as_ref()).collect();
         let spans: Vec<Range<usize>> = registered_words.iter().map(|(_, s)| s.clone()).collect();
         let alignment = align(&Submitted::parse(submitted, 0), &canonical);
         grade(&alignment, submitted, registered, &spans)

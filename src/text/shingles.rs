@@ -14,7 +14,7 @@ pub const SHINGLE_WORDS: usize = 3;
 
 /// A shingle shared by more quotations than this is too common to tell them apart ("one of
 /// the"): queries skip it, and the index stops recording who else has it.
-pub const MAX_POSTINGS: usize = 64;
+pub const MAX_POSTINGS: usize = 16;
 
 /// Identifies a quotation inside the index (its position in the caller's table).
 pub type QuoteId = u32;
@@ -82,16 +82,60 @@ enum Postings {
     Common,
 }
 
+/// Bits of the presence filter per indexed shingle: about one lookup in nine of an absent
+/// shingle gets past it.
+const FILTER_BITS_PER_SHINGLE: usize = 8;
+/// The presence filter's smallest size, in bits.
+const MIN_FILTER_BITS: usize = 1 << 16;
+
 /// Maps shingles to the quotations containing them.
-#[derive(Default)]
 pub struct ShingleIndex {
     postings: HashMap<u64, Postings, BuildHasherDefault<IdentityHasher>>,
+    /// A one-hash Bloom filter of the indexed shingles. Most shingles of an article are in no
+    /// quotation; the filter answers for them from a table a few bytes per shingle large,
+    /// instead of a cache miss into the much larger postings table.
+    filter: Vec<u64>,
+}
+
+impl Default for ShingleIndex {
+    fn default() -> Self {
+        ShingleIndex {
+            postings: HashMap::default(),
+            filter: vec![0; MIN_FILTER_BITS / 64],
+        }
+    }
 }
 
 impl ShingleIndex {
     /// An empty index.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The filter bit of a shingle: from its high bits, which the postings table uses least.
+    #[inline]
+    fn filter_bit(&self, shingle: u64) -> (usize, u64) {
+        let bits = self.filter.len() * 64;
+        let bit = (shingle >> 32) as usize & (bits - 1);
+        (bit / 64, 1 << (bit % 64))
+    }
+
+    fn filter_set(&mut self, shingle: u64) {
+        let (word, mask) = self.filter_bit(shingle);
+        self.filter[word] |= mask;
+    }
+
+    /// Doubles the filter when it gets too full, setting every bit again.
+    fn grow_filter_if_needed(&mut self) {
+        let bits = self.filter.len() * 64;
+        if self.postings.len() * FILTER_BITS_PER_SHINGLE <= bits {
+            return;
+        }
+        self.filter = vec![0; bits * 2 / 64];
+        let keys: Vec<u64> = self.postings.keys().copied().collect();
+        for shingle in keys {
+            self.filter_set(shingle);
+        }
     }
 
     /// Records every shingle of a quotation's canonical words under `id`.
@@ -101,6 +145,8 @@ impl ShingleIndex {
             match self.postings.get_mut(&shingle) {
                 None => {
                     self.postings.insert(shingle, Postings::One(id));
+                    self.filter_set(shingle);
+                    self.grow_filter_if_needed();
                 }
                 Some(Postings::One(existing)) => {
                     if *existing != id {
@@ -125,6 +171,10 @@ impl ShingleIndex {
 
     /// The quotations holding `shingle`, or none when it is unknown or too common.
     pub fn lookup(&self, shingle: u64) -> &[QuoteId] {
+        let (word, mask) = self.filter_bit(shingle);
+        if self.filter[word] & mask == 0 {
+            return &[];
+        }
         match self.postings.get(&shingle) {
             Some(Postings::One(id)) => std::slice::from_ref(id),
             Some(Postings::Many(ids)) => ids,
@@ -135,16 +185,23 @@ impl ShingleIndex {
     /// Candidate quotations for runs of words that should each appear in the quotation, best
     /// first: ranked by how many of the runs' shingles they hold. At most `limit`.
     pub fn candidates(&self, runs: &[Vec<&str>], limit: usize) -> Vec<(QuoteId, usize)> {
-        let mut hits: HashMap<QuoteId, usize> = HashMap::new();
+        let mut ids: Vec<QuoteId> = Vec::new();
+        let mut hashes: Vec<u64> = Vec::new();
         for run in runs {
-            let hashes: Vec<u64> = run.iter().map(|w| word_hash(w)).collect();
+            hashes.clear();
+            hashes.extend(run.iter().map(|w| word_hash(w)));
             for shingle in shingles(&hashes) {
-                for &id in self.lookup(shingle) {
-                    *hits.entry(id).or_default() += 1;
-                }
+                ids.extend_from_slice(self.lookup(shingle));
             }
         }
-        let mut ranked: Vec<(QuoteId, usize)> = hits.into_iter().collect();
+        ids.sort_unstable();
+        let mut ranked: Vec<(QuoteId, usize)> = Vec::new();
+        for id in ids {
+            match ranked.last_mut() {
+                Some((last, hits)) if *last == id => *hits += 1,
+                _ => ranked.push((id, 1)),
+            }
+        }
         ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         ranked.truncate(limit);
         ranked
@@ -171,7 +228,7 @@ impl ShingleIndex {
                 _ => 0,
             })
             .sum();
-        table + lists
+        table + lists + self.filter.capacity() * size_of::<u64>()
     }
 }
 

@@ -8,7 +8,7 @@
 //! those take a hand-written path that gives the same words several times faster; a property test
 //! holds the two paths equal.
 
-use std::ops::Range;
+use std::{borrow::Cow, ops::Range};
 
 use unicode_normalization::UnicodeNormalization as _;
 use unicode_segmentation::UnicodeSegmentation as _;
@@ -48,10 +48,21 @@ pub fn for_each_word(text: &str, mut visit: impl FnMut(&str, Range<usize>)) {
     }
 }
 
-/// Returns the canonical words of `text` as owned strings with their byte ranges.
-pub fn words(text: &str) -> Vec<(String, Range<usize>)> {
+/// Returns the canonical words of `text` with their byte ranges. Words that are already
+/// canonical in the text (most of them) borrow from it instead of being copied.
+pub fn words(text: &str) -> Vec<(Cow<'_, str>, Range<usize>)> {
+    let bounds = text.as_bytes().as_ptr_range();
     let mut out = Vec::new();
-    for_each_word(text, |word, span| out.push((word.to_owned(), span)));
+    for_each_word(text, |word, span| {
+        let start = word.as_ptr();
+        let word = if bounds.contains(&start) {
+            let offset = start as usize - bounds.start as usize;
+            Cow::Borrowed(&text[offset..offset + word.len()])
+        } else {
+            Cow::Owned(word.to_owned())
+        };
+        out.push((word, span));
+    });
     out
 }
 
@@ -292,7 +303,10 @@ mod tests {
     use super::*;
 
     fn list(text: &str) -> Vec<String> {
-        words(text).into_iter().map(|(w, _)| w).collect()
+        words(text)
+            .into_iter()
+            .map(|(w, _)| w.into_owned())
+            .collect()
     }
 
     /// The normative definition applied to the whole text, with no fast path.
