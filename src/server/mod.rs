@@ -13,8 +13,7 @@ pub mod status;
 use std::{future::Future, net::SocketAddr, sync::Arc};
 
 use tokio::{net::TcpListener, sync::Notify};
-use tokio_stream::wrappers::TcpListenerStream;
-use tonic::transport::Server;
+use tonic::transport::{Server, server::TcpIncoming};
 
 use crate::checker::LiveRegister;
 use crate::config::ServeConfig;
@@ -119,7 +118,11 @@ pub async fn run<S: Store>(
         .add_service(reflection_v1alpha)
         .add_service(registry)
         .add_service(checker)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal);
+        // Without TCP_NODELAY, small responses wait for the client's delayed ACK (~40 ms).
+        .serve_with_incoming_shutdown(
+            TcpIncoming::from(listener).with_nodelay(Some(true)),
+            signal,
+        );
 
     tracing::info!(%address, "serving");
     ready(address);
