@@ -100,7 +100,10 @@ async fn main() {
             .collect();
         store.register_quotes(&batch).await.expect("registration");
     }
-    println!("register of {size} quotes written in {:.1?}", started.elapsed());
+    println!(
+        "register of {size} quotes written in {:.1?}",
+        started.elapsed()
+    );
 
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("address");
@@ -122,7 +125,10 @@ async fn main() {
         },
     ));
     ready_rx.await.expect("the server starts");
-    println!("server ready (register loaded) in {:.1?}", loading.elapsed());
+    println!(
+        "server ready (register loaded) in {:.1?}",
+        loading.elapsed()
+    );
 
     let texts = Arc::new(articles(&all_articles[..80], &quotes));
     let channel = tonic::transport::Channel::from_shared(format!("http://{address}"))
@@ -147,7 +153,10 @@ async fn main() {
                         options: None,
                     };
                     let sent = Instant::now();
-                    client.check_text(request).await.expect("the check succeeds");
+                    client
+                        .check_text(request)
+                        .await
+                        .expect("the check succeeds");
                     latencies.push(sent.elapsed());
                     i += callers;
                 }

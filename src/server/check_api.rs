@@ -7,6 +7,7 @@ use tokio_stream::{Stream, StreamExt as _, wrappers::ReceiverStream};
 use tonic::{Request, Response, Status, Streaming};
 
 use super::convert;
+use super::quote_cache::QuoteCache;
 use super::status::{self, ApiError};
 use crate::checker::LiveRegister;
 use crate::proto::v1::{self as pb, checker_server::Checker};
@@ -20,15 +21,22 @@ const STREAM_DEPTH: usize = 16;
 pub struct CheckApi<S> {
     store: Arc<S>,
     live: Arc<LiveRegister>,
+    cache: Arc<QuoteCache>,
     max_request_bytes: usize,
 }
 
 impl<S: Store> CheckApi<S> {
-    /// A Checker over `live`, reading full quotations from `store`.
-    pub fn new(store: Arc<S>, live: Arc<LiveRegister>, max_request_bytes: usize) -> Self {
+    /// A Checker over `live`, reading full quotations from `store` through `cache`.
+    pub fn new(
+        store: Arc<S>,
+        live: Arc<LiveRegister>,
+        cache: Arc<QuoteCache>,
+        max_request_bytes: usize,
+    ) -> Self {
         CheckApi {
             store,
             live,
+            cache,
             max_request_bytes,
         }
     }
@@ -36,6 +44,7 @@ impl<S: Store> CheckApi<S> {
     async fn check(
         store: &S,
         live: &Arc<LiveRegister>,
+        cache: &QuoteCache,
         request: pb::CheckTextRequest,
     ) -> Result<pb::CheckTextResponse, ApiError> {
         let options = convert::check_request(&request)?;
@@ -59,8 +68,16 @@ impl<S: Store> CheckApi<S> {
             if quotes.contains_key(&hash) {
                 continue;
             }
+            if let Some(quote) = cache.get(&hash) {
+                quotes.insert(hash, quote);
+                continue;
+            }
             let quote = match store.get_quote(&hash).await {
-                Ok(Some(quote)) => convert::quote_to_proto(quote),
+                Ok(Some(quote)) => {
+                    let quote = convert::quote_to_proto(quote);
+                    cache.put(hash, quote.clone());
+                    quote
+                }
                 // The index knows the words even when the store cannot be read right now.
                 Ok(None) | Err(_) => live.quote_summary(&hash).map_or_else(
                     || pb::Quote {
@@ -95,7 +112,8 @@ impl<S: Store> Checker for CheckApi<S> {
         &self,
         request: Request<pb::CheckTextRequest>,
     ) -> Result<Response<pb::CheckTextResponse>, Status> {
-        let response = Self::check(&self.store, &self.live, request.into_inner()).await?;
+        let response =
+            Self::check(&self.store, &self.live, &self.cache, request.into_inner()).await?;
         Ok(Response::new(response))
     }
 
@@ -109,13 +127,14 @@ impl<S: Store> Checker for CheckApi<S> {
         let (sender, receiver) = tokio::sync::mpsc::channel(STREAM_DEPTH);
         let store = Arc::clone(&self.store);
         let live = Arc::clone(&self.live);
+        let cache = Arc::clone(&self.cache);
         let max_request_bytes = self.max_request_bytes;
         tokio::spawn(async move {
             while let Some(item) = requests.next().await {
                 let response = match item {
                     Ok(request) => {
                         let document_id = request.document_id.clone();
-                        match Self::check(&store, &live, request).await {
+                        match Self::check(&store, &live, &cache, request).await {
                             Ok(response) => Ok(response),
                             Err(error) => Ok(status::document_error(document_id, error)),
                         }

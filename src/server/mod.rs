@@ -7,6 +7,7 @@
 pub mod check_api;
 pub mod convert;
 mod health;
+pub mod quote_cache;
 pub mod registry_api;
 pub mod status;
 
@@ -23,6 +24,7 @@ use crate::proto::{
 };
 use crate::store::Store;
 use check_api::CheckApi;
+use quote_cache::QuoteCache;
 use registry_api::RegistryApi;
 
 /// Why the server could not run.
@@ -82,15 +84,18 @@ pub async fn run<S: Store>(
         elapsed = ?loading.elapsed(),
         "register loaded for checking"
     );
+    let cache = Arc::new(QuoteCache::new());
     let registry = RegistryServer::new(RegistryApi::new(
         Arc::clone(&store),
         limits,
         Arc::clone(&live),
+        Arc::clone(&cache),
     ))
     .max_decoding_message_size(limits.max_request_bytes);
     let checker = CheckerServer::new(CheckApi::new(
         Arc::clone(&store),
         live,
+        cache,
         limits.max_request_bytes,
     ))
     .max_decoding_message_size(limits.max_request_bytes);
@@ -119,10 +124,7 @@ pub async fn run<S: Store>(
         .add_service(registry)
         .add_service(checker)
         // Without TCP_NODELAY, small responses wait for the client's delayed ACK (~40 ms).
-        .serve_with_incoming_shutdown(
-            TcpIncoming::from(listener).with_nodelay(Some(true)),
-            signal,
-        );
+        .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), signal);
 
     tracing::info!(%address, "serving");
     ready(address);

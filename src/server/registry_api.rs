@@ -7,6 +7,7 @@ use tokio_stream::StreamExt as _;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::convert;
+use super::quote_cache::QuoteCache;
 use super::status::{self, ApiError};
 use crate::checker::LiveRegister;
 use crate::config::Limits;
@@ -25,15 +26,23 @@ pub struct RegistryApi<S> {
     limits: Limits,
     /// The checker's view of the register, updated on every registration and retraction.
     live: Arc<LiveRegister>,
+    /// The checker's copies of quotations, dropped when one changes.
+    cache: Arc<QuoteCache>,
 }
 
 impl<S: Store> RegistryApi<S> {
     /// A Registry serving `store` under `limits`, keeping `live` in step.
-    pub fn new(store: Arc<S>, limits: Limits, live: Arc<LiveRegister>) -> Self {
+    pub fn new(
+        store: Arc<S>,
+        limits: Limits,
+        live: Arc<LiveRegister>,
+        cache: Arc<QuoteCache>,
+    ) -> Self {
         RegistryApi {
             store,
             limits,
             live,
+            cache,
         }
     }
 
@@ -132,6 +141,7 @@ impl<S: Store> Registry for RegistryApi<S> {
         };
         if created {
             self.live.add(quote.hash, &quote.text);
+            self.cache.invalidate(&quote.hash);
         }
         tracing::info!(hash = %quote.hash, created, "quote registered");
         let stored = self.get_quote_or_not_found(&quote.hash).await?;
@@ -230,6 +240,7 @@ impl<S: Store> Registry for RegistryApi<S> {
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("no quote with content hash {hash}")))?;
         self.live.retract(&hash);
+        self.cache.invalidate(&hash);
         tracing::info!(%hash, "quote retracted");
         Ok(Response::new(pb::RetractQuoteResponse {
             quote: Some(convert::quote_to_proto(quote)),
@@ -261,6 +272,7 @@ impl<S: Store> RegistryApi<S> {
                 Registration::Created => {
                     response.created += 1;
                     self.live.add(quote.hash, &quote.text);
+                    self.cache.invalidate(&quote.hash);
                 }
                 Registration::Existing => response.existing += 1,
                 Registration::UnknownOutlet => {
