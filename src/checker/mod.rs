@@ -111,17 +111,42 @@ impl LiveRegister {
     /// # Errors
     /// When the store fails.
     pub async fn load<S: Store>(store: &S) -> Result<Self, StoreError> {
-        let live = LiveRegister::new();
+        // Reading pages and indexing them overlap: a thread indexes one page while the next is
+        // read, which on two cores nearly halves the start-up time of a large register.
+        let (pages, mut received) = tokio::sync::mpsc::channel::<Vec<IndexEntry>>(2);
+        let indexer = tokio::task::spawn_blocking(move || {
+            let mut indexed = Indexed::default();
+            while let Some(page) = received.blocking_recv() {
+                for entry in &page {
+                    indexed.add(entry.hash, &entry.text, entry.retracted);
+                }
+            }
+            indexed
+        });
         let mut after = 0;
+        let mut outcome = Ok(());
         loop {
-            let page = store.list_index_entries(after, LOAD_PAGE).await?;
+            let page = match store.list_index_entries(after, LOAD_PAGE).await {
+                Ok(page) => page,
+                Err(error) => {
+                    outcome = Err(error);
+                    break;
+                }
+            };
             let Some(last) = page.last() else {
                 break;
             };
             after = last.seq;
-            live.add_entries(&page);
+            if pages.send(page).await.is_err() {
+                break;
+            }
         }
-        Ok(live)
+        drop(pages);
+        let indexed = indexer.await.expect("the indexing task does not panic");
+        outcome?;
+        Ok(LiveRegister {
+            inner: RwLock::new(indexed),
+        })
     }
 
     /// Adds quotations (already registered ones are left as they are, but pick up retraction).
