@@ -27,6 +27,8 @@ pub const DEFAULT_MISQUOTE_THRESHOLD: f64 = 0.6;
 pub const DEFAULT_REUSE_MIN_WORDS: usize = 8;
 /// Candidates aligned for each quotation, at most.
 const CANDIDATES: usize = 6;
+/// Similarity from which a match stops the search among candidates sharing fewer shingles.
+const CLOSE_ENOUGH: f64 = 0.85;
 /// A candidate must hold at least one in this many of the quotation's shingles.
 const MIN_SHARED_SHINGLES_DIVISOR: usize = 6;
 /// Quotes loaded from the store per page at start.
@@ -313,9 +315,16 @@ fn match_against(
     let min_hits = shingle_count.div_ceil(MIN_SHARED_SHINGLES_DIVISOR).max(1);
     let candidates = inner.shingles.candidates(&runs, CANDIDATES);
     let top_hits = candidates.first().map_or(0, |&(_, hits)| hits);
-    let mut best: Option<(Alignment, Grade, QuoteId)> = None;
+    let mut best: Option<(Alignment, Grade, QuoteId, usize)> = None;
     for (id, hits) in candidates {
         if hits < min_hits || hits * 3 < top_hits {
+            break;
+        }
+        // A close match found among the candidates sharing the most shingles is not beaten by
+        // one that shares fewer.
+        if best.as_ref().is_some_and(|(alignment, _, _, best_hits)| {
+            alignment.similarity >= CLOSE_ENOUGH && hits < *best_hits
+        }) {
             break;
         }
         let quote = &inner.quotes[id as usize];
@@ -327,7 +336,7 @@ fn match_against(
         let faithful = alignment.is_faithful() && grade.severity == Severity::None;
         let better = match &best {
             None => true,
-            Some((best_alignment, best_grade, _)) => {
+            Some((best_alignment, best_grade, _, _)) => {
                 let best_faithful =
                     best_alignment.is_faithful() && best_grade.severity == Severity::None;
                 (faithful && !best_faithful)
@@ -336,13 +345,13 @@ fn match_against(
             }
         };
         if better {
-            best = Some((alignment, grade, id));
+            best = Some((alignment, grade, id, hits));
         }
         if faithful {
             break;
         }
     }
-    let Some((alignment, grade, id)) = best else {
+    let Some((alignment, grade, id, _)) = best else {
         return Finding::unmatched(kind, span, written, Verdict::Unregistered);
     };
     let quote = &inner.quotes[id as usize];
