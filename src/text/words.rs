@@ -260,6 +260,16 @@ fn slow_words(
                 '\u{2018}' | '\u{2019}' | '\u{02BC}' => '\'',
                 c => c,
             }));
+            // `ʼ` is a letter to UAX #29 but `'` is not: one at a word's edge (`ŉ` is `ʼn`
+            // under NFKC) goes, as a straight one there would, so the form stays idempotent.
+            let trimmed = scratch.word.trim_matches('\'');
+            if trimmed.is_empty() {
+                n += 1;
+                continue;
+            }
+            if trimmed.len() != scratch.word.len() {
+                scratch.word = trimmed.to_owned();
+            }
             let span = if precise {
                 let (start, original_word) = original[n];
                 offset + start..offset + start + original_word.len()
@@ -379,6 +389,13 @@ mod tests {
     #[test]
     fn compatibility_forms_fold() {
         assert_eq!(list("ﬁnance ＡＢＣ ①"), ["finance", "abc", "1"]);
+    }
+
+    #[test]
+    fn a_modifier_apostrophe_at_a_word_edge_goes() {
+        // Found by the idempotence property: NFKC turns `ŉ` into `ʼn`.
+        assert_eq!(list("ŉ donʼt"), ["n", "don't"]);
+        assert_eq!(list("ʼʼ"), Vec::<String>::new());
     }
 
     #[test]
