@@ -315,12 +315,6 @@ fn match_against(
     let min_hits = shingle_count.div_ceil(MIN_SHARED_SHINGLES_DIVISOR).max(1);
     let candidates = inner.shingles.candidates(&runs, CANDIDATES);
     let top_hits = candidates.first().map_or(0, |&(_, hits)| hits);
-    // Every submitted word is kept, replaced or added, so the share of its words a candidate
-    // holds at all bounds the similarity from above: candidates under the threshold are not
-    // worth aligning. Compared as sorted word hashes.
-    let mut submitted_words: Vec<u64> = submitted.words().map(word_hash).collect();
-    submitted_words.sort_unstable();
-    let mut registered_words: Vec<u64> = Vec::new();
     let mut best: Option<(Alignment, Grade, QuoteId, usize)> = None;
     for (id, hits) in candidates {
         if hits < min_hits || hits * 3 < top_hits {
@@ -334,15 +328,6 @@ fn match_against(
             break;
         }
         let quote = &inner.quotes[id as usize];
-        registered_words.clear();
-        for_each_word(&quote.text, |word, _| {
-            registered_words.push(word_hash(word))
-        });
-        registered_words.sort_unstable();
-        let shared = sorted_overlap(&submitted_words, &registered_words);
-        if (shared as f64) < options.misquote_threshold * submitted_words.len() as f64 {
-            continue;
-        }
         let registered = words(&quote.text);
         let canonical: Vec<&str> = registered.iter().map(|(w, _)| w.as_ref()).collect();
         let spans: Vec<Range<usize>> = registered.iter().map(|(_, s)| s.clone()).collect();
@@ -391,23 +376,6 @@ fn match_against(
         severity: grade.severity,
         reasons: grade.reasons,
     }
-}
-
-/// How many items two sorted lists share, counting repeats.
-fn sorted_overlap(a: &[u64], b: &[u64]) -> usize {
-    let (mut i, mut j, mut shared) = (0, 0, 0);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                shared += 1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    shared
 }
 
 /// Runs of at least `reuse_min_words` registered words outside quotation marks.

@@ -126,14 +126,6 @@ impl Submitted {
         self.items.extend(next.items);
     }
 
-    /// The words outside brackets, in order.
-    pub fn words(&self) -> impl Iterator<Item = &str> {
-        self.items.iter().filter_map(|item| match item {
-            Item::Word(word, _) => Some(word.as_str()),
-            _ => None,
-        })
-    }
-
     /// How many words the quotation has outside brackets.
     pub fn word_count(&self) -> usize {
         self.items
