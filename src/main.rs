@@ -29,7 +29,10 @@ fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)).map(|()| ExitCode::SUCCESS),
-        _ => runtime.block_on(cli::run(cli)),
+        _ => {
+            exit_quietly_on_closed_pipe();
+            runtime.block_on(cli::run(cli))
+        }
     };
     match outcome {
         Ok(code) => code,
@@ -53,6 +56,18 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     })
     .await?;
     Ok(())
+}
+
+/// Makes a client command end quietly, as Unix tools do, when its output pipe closes
+/// (`verbatim check article.txt | head`), instead of panicking on the failed write. Not for
+/// `serve`, which must survive peers that hang up.
+fn exit_quietly_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any other thread writes to a
+    // pipe; signal(2) has no other precondition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }
 
 /// Resolves on the first SIGINT (Ctrl-C) or SIGTERM.
