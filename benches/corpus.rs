@@ -41,10 +41,11 @@ pub fn sentences(articles: &[String]) -> Vec<String> {
 }
 
 /// `count` distinct quotations made from real sentences. The corpora hold far fewer sentences
-/// than a large register, so past them each quotation is a real sentence with every third word
-/// swapped for another word of the corpora's vocabulary (chosen by a fixed hash): the words and
-/// their frequencies stay those of news text, and quotations do not share more phrases than real
-/// ones would (repeating whole sentences would make every phrase shared dozens of times).
+/// than a large register, so past them each quotation is a real sentence with every other word
+/// swapped for another word of the corpora's vocabulary (chosen by a fixed hash; the vocabulary
+/// keeps repeats, so frequent words stay frequent). Every three-word phrase then holds a swapped
+/// word, so quotations share phrases about as often as distinct real ones do; keeping more of
+/// each sentence would make the register a set of near-duplicates, which no real register is.
 #[allow(dead_code)]
 pub fn generated_quotes(sentences: &[String], count: usize) -> Vec<String> {
     let vocabulary: Vec<&str> = sentences
@@ -66,8 +67,8 @@ pub fn generated_quotes(sentences: &[String], count: usize) -> Vec<String> {
                 .enumerate()
                 .map(|(position, word)| {
                     let h = mix(i as u64 * 1_000_003 + position as u64);
-                    if h % 3 == 0 {
-                        vocabulary[(h / 3) as usize % vocabulary.len()]
+                    if (position + i) % 2 == 0 {
+                        vocabulary[h as usize % vocabulary.len()]
                     } else {
                         word
                     }

@@ -364,9 +364,7 @@ async fn seqs_of(
         .map_err(classify)?;
     let mut seqs = HashMap::with_capacity(rows.len());
     for row in &rows {
-        let bytes: Vec<u8> = row.try_get("content_hash").map_err(classify)?;
-        let hash = HashBytes::try_from(bytes.as_slice())
-            .map_err(|_| StoreError::Corrupt("quotes.content_hash is not 32 bytes".into()))?;
+        let hash = *hash_from_row(row)?.as_bytes();
         seqs.insert(hash, row.try_get("seq").map_err(classify)?);
     }
     Ok(seqs)
