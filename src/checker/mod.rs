@@ -10,9 +10,9 @@ use crate::record::IndexEntry;
 use crate::store::{Store, StoreError};
 use crate::text::{
     ContentHash,
-    align::{Alignment, Submitted, align},
+    align::{CostRows, Submitted, align, alignment_cost, word_key},
     quotes,
-    severity::{Grade, Severity, grade},
+    severity::{Severity, grade},
     shingles::{QuoteId, SHINGLE_WORDS, ShingleIndex, shingles, word_hash},
     words::{for_each_word, words},
 };
@@ -27,8 +27,6 @@ pub const DEFAULT_MISQUOTE_THRESHOLD: f64 = 0.6;
 pub const DEFAULT_REUSE_MIN_WORDS: usize = 8;
 /// Candidates aligned for each quotation, at most.
 const CANDIDATES: usize = 6;
-/// Similarity from which a match stops the search among candidates sharing fewer shingles.
-const CLOSE_ENOUGH: f64 = 0.85;
 /// A candidate must hold at least one in this many of the quotation's shingles.
 const MIN_SHARED_SHINGLES_DIVISOR: usize = 6;
 /// Quotes loaded from the store per page at start.
@@ -58,6 +56,8 @@ impl Default for CheckOptions {
 struct IndexedQuote {
     hash: ContentHash,
     text: Box<str>,
+    /// The canonical words as [`word_key`]s, for ranking candidates without re-tokenizing.
+    keys: Box<[u32]>,
     retracted: bool,
 }
 
@@ -81,6 +81,7 @@ impl Indexed {
         self.quotes.push(IndexedQuote {
             hash,
             text: text.into(),
+            keys: words.iter().map(|w| word_key(w)).collect(),
             retracted,
         });
         self.by_hash.insert(hash, id);
@@ -315,45 +316,37 @@ fn match_against(
     let min_hits = shingle_count.div_ceil(MIN_SHARED_SHINGLES_DIVISOR).max(1);
     let candidates = inner.shingles.candidates(&runs, CANDIDATES);
     let top_hits = candidates.first().map_or(0, |&(_, hits)| hits);
-    let mut best: Option<(Alignment, Grade, QuoteId, usize)> = None;
+    // Rank the candidates by alignment cost on word keys, then align only the best in full.
+    let keys = submitted.keys();
+    let mut rows = CostRows::default();
+    let mut best: Option<(u32, QuoteId)> = None;
     for (id, hits) in candidates {
         if hits < min_hits || hits * 3 < top_hits {
             break;
         }
-        // A close match found among the candidates sharing the most shingles is not beaten by
-        // one that shares fewer.
-        if best.as_ref().is_some_and(|(alignment, _, _, best_hits)| {
-            alignment.similarity >= CLOSE_ENOUGH && hits < *best_hits
-        }) {
-            break;
+        let cost = alignment_cost(&keys, &inner.quotes[id as usize].keys, &mut rows);
+        if best.is_none_or(|(best_cost, _)| cost < best_cost) {
+            best = Some((cost, id));
         }
-        let quote = &inner.quotes[id as usize];
-        let registered = words(&quote.text);
-        let canonical: Vec<&str> = registered.iter().map(|(w, _)| w.as_ref()).collect();
-        let spans: Vec<Range<usize>> = registered.iter().map(|(_, s)| s.clone()).collect();
-        let alignment = align(submitted, &canonical);
-        let grade = grade(&alignment, text, &quote.text, &spans);
-        let faithful = alignment.is_faithful() && grade.severity == Severity::None;
-        let better = match &best {
-            None => true,
-            Some((best_alignment, best_grade, _, _)) => {
-                let best_faithful =
-                    best_alignment.is_faithful() && best_grade.severity == Severity::None;
-                (faithful && !best_faithful)
-                    || (faithful == best_faithful
-                        && alignment.similarity > best_alignment.similarity)
-            }
-        };
-        if better {
-            best = Some((alignment, grade, id, hits));
-        }
-        if faithful {
+        if cost == 0 {
             break;
         }
     }
-    let Some((alignment, grade, id, _)) = best else {
+    let Some((cost, id)) = best else {
         return Finding::unmatched(kind, span, written, Verdict::Unregistered);
     };
+    // Kept words are at most the submitted words, and every unit of cost is at least a
+    // dropped registered word: similarity cannot exceed n / (n + cost).
+    let words_submitted = submitted.word_count() as f64;
+    if words_submitted / (words_submitted + f64::from(cost)) < options.misquote_threshold {
+        return Finding::unmatched(kind, span, written, Verdict::Unregistered);
+    }
+    let quote = &inner.quotes[id as usize];
+    let registered = words(&quote.text);
+    let canonical: Vec<&str> = registered.iter().map(|(w, _)| w.as_ref()).collect();
+    let spans: Vec<Range<usize>> = registered.iter().map(|(_, s)| s.clone()).collect();
+    let alignment = align(submitted, &canonical);
+    let grade = grade(&alignment, text, &quote.text, &spans);
     let quote = &inner.quotes[id as usize];
     let faithful = alignment.is_faithful() && grade.severity == Severity::None;
     let verdict = if !faithful && alignment.similarity < options.misquote_threshold {

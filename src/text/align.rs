@@ -126,6 +126,19 @@ impl Submitted {
         self.items.extend(next.items);
     }
 
+    /// The quotation reduced to what [`alignment_cost`] compares: word hashes, ellipses and
+    /// brackets.
+    pub fn keys(&self) -> Vec<Key> {
+        self.items
+            .iter()
+            .map(|item| match item {
+                Item::Word(word, _) => Key::Word(word_key(word)),
+                Item::Gap(_) => Key::Gap,
+                Item::Bracket(..) => Key::Bracket,
+            })
+            .collect()
+    }
+
     /// How many words the quotation has outside brackets.
     pub fn word_count(&self) -> usize {
         self.items
@@ -133,6 +146,71 @@ impl Submitted {
             .filter(|item| matches!(item, Item::Word(..)))
             .count()
     }
+}
+
+/// A submitted item as the cost-only alignment sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    /// A word, by [`word_key`].
+    Word(u32),
+    /// An ellipsis.
+    Gap,
+    /// A bracketed insertion.
+    Bracket,
+}
+
+/// A 32-bit key of a canonical word. Two different words rarely share one; when they do, the
+/// cost-only alignment merely ranks a candidate too well, and the full alignment corrects it.
+pub fn word_key(word: &str) -> u32 {
+    let hash = super::shingles::word_hash(word);
+    (hash ^ (hash >> 32)) as u32
+}
+
+/// Scratch rows for [`alignment_cost`], reused across calls.
+#[derive(Debug, Default)]
+pub struct CostRows {
+    previous: Vec<u32>,
+    current: Vec<u32>,
+}
+
+/// The cost [`align`] would find (replaced, added and dropped words; ellipses and brackets are
+/// free), computed on word keys in two rows without building the edits: cheap enough to rank
+/// every candidate before aligning only the best.
+pub fn alignment_cost(keys: &[Key], registered: &[u32], rows: &mut CostRows) -> u32 {
+    let m = registered.len();
+    let CostRows { previous, current } = rows;
+    previous.clear();
+    previous.resize(m + 1, 0);
+    current.clear();
+    current.resize(m + 1, 0);
+    for key in keys {
+        match *key {
+            Key::Word(word) => {
+                current[0] = previous[0] + 1;
+                for j in 1..=m {
+                    let matched = previous[j - 1] + u32::from(registered[j - 1] != word);
+                    current[j] = matched.min(previous[j] + 1).min(current[j - 1] + 1);
+                }
+            }
+            Key::Gap => {
+                let mut best = u32::MAX;
+                for j in 0..=m {
+                    best = best.min(previous[j]);
+                    current[j] = best;
+                }
+            }
+            Key::Bracket => {
+                for j in 0..=m {
+                    current[j] = (0..=MAX_BRACKET_REPLACES.min(j))
+                        .map(|k| previous[j - k])
+                        .min()
+                        .expect("k = 0 is always there");
+                }
+            }
+        }
+        std::mem::swap(previous, current);
+    }
+    previous.iter().copied().min().unwrap_or(0)
 }
 
 /// `Some(length)` when an ellipsis starts at byte `i`: `…`, `...` (or more dots), `. . .`.
@@ -465,6 +543,41 @@ mod tests {
             .expect("a replace");
         let span = replaced.span.clone().expect("a span");
         assert_eq!(&text[span.start - 100..span.end - 100], "never");
+    }
+
+    #[test]
+    fn the_cost_only_alignment_agrees_with_the_full_one() {
+        let cases = [
+            ("we will never back down", "we will not back down"),
+            ("accusing the IEA has been started", REGISTERED),
+            (
+                "A regular program … always spreading propaganda",
+                REGISTERED,
+            ),
+            (
+                "[He] said the plan would work",
+                "Mr Smith said the plan would work",
+            ),
+            ("totally unrelated words here", REGISTERED),
+            ("we will back down now", "we will not back down now"),
+        ];
+        let mut rows = CostRows::default();
+        for (submitted, registered) in cases {
+            let registered_words = words(registered);
+            let keys: Vec<u32> = registered_words.iter().map(|w| word_key(w)).collect();
+            let parsed = Submitted::parse(submitted, 0);
+            let full = check(submitted, registered);
+            let changed = full
+                .edits
+                .iter()
+                .filter(|e| matches!(e.op, EditOp::Replace | EditOp::Insert | EditOp::Delete))
+                .count() as u32;
+            assert_eq!(
+                alignment_cost(&parsed.keys(), &keys, &mut rows),
+                changed,
+                "{submitted}"
+            );
+        }
     }
 
     #[test]
