@@ -324,7 +324,16 @@ fn match_against(
         if hits < min_hits || hits * 3 < top_hits {
             break;
         }
-        let cost = alignment_cost(&keys, &inner.quotes[id as usize].keys, &mut rows);
+        // Kept words cannot outnumber the registered ones, so a quotation much longer than the
+        // candidate cannot reach the threshold; skipping it also bounds the alignment's cost
+        // on a hostile, huge quotation.
+        let registered_keys = &inner.quotes[id as usize].keys;
+        if (registered_keys.len() as f64)
+            < options.misquote_threshold * submitted.word_count() as f64
+        {
+            continue;
+        }
+        let cost = alignment_cost(&keys, registered_keys, &mut rows);
         if best.is_none_or(|(best_cost, _)| cost < best_cost) {
             best = Some((cost, id));
         }
@@ -426,8 +435,12 @@ fn unquoted_reuse(
         for (id, position) in hits {
             match regions.last_mut() {
                 // Near-verbatim reuse: a changed word breaks at most SHINGLE_WORDS shingles.
+                // A run never grows past the registered quotation's length (plus a few added
+                // words): the same words reused twice in a row are two findings, not one.
                 Some((last_id, words))
-                    if *last_id == id && position <= words.end + SHINGLE_WORDS =>
+                    if *last_id == id
+                        && position <= words.end + SHINGLE_WORDS
+                        && words.len() < inner.quotes[id as usize].keys.len() + SHINGLE_WORDS =>
                 {
                     words.end = position + SHINGLE_WORDS;
                 }

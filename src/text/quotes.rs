@@ -87,23 +87,19 @@ pub fn extract(text: &str) -> Vec<Quotation> {
             std::cmp::Reverse(quotation.outer.end),
         )
     });
-    let index_of = |id: usize, found: &[(usize, Quotation, Option<usize>)]| {
-        found.iter().position(|(other, _, _)| *other == id)
-    };
-    let parents: Vec<Option<usize>> = found
+    let index_of: std::collections::HashMap<usize, usize> = found
         .iter()
-        .map(|(_, _, parent_id)| parent_id.and_then(|p| index_of(p, &found)))
+        .enumerate()
+        .map(|(index, (id, _, _))| (*id, index))
         .collect();
-    let mut quotations: Vec<Quotation> = found
+    let quotations: Vec<Quotation> = found
         .into_iter()
-        .zip(parents)
-        .map(|((_, mut quotation, _), parent)| {
-            quotation.parent = parent;
+        .map(|(_, mut quotation, parent_id)| {
+            quotation.parent = parent_id.and_then(|p| index_of.get(&p).copied());
             quotation
         })
         .collect();
-    merge_split_quotations(text, &mut quotations);
-    quotations
+    merge_split_quotations(text, quotations)
 }
 
 struct Scanner<'t> {
@@ -362,10 +358,16 @@ fn is_closing_context(c: char) -> bool {
 
 /// True when a mark that could close a single quotation follows in the same paragraph.
 fn closing_single_follows(rest: &str) -> bool {
-    let paragraph = rest.split("\n\n").next().unwrap_or_default();
+    /// How far ahead to look: a quotation's closing mark is rarely further, and a bound keeps
+    /// text made of thousands of apostrophes linear.
+    const LOOKAHEAD_CHARS: usize = 2_000;
     let mut previous: Option<char> = None;
-    let mut chars = paragraph.chars().peekable();
+    let mut chars = rest.chars().take(LOOKAHEAD_CHARS).peekable();
     while let Some(c) = chars.next() {
+        if c == '\n' && chars.peek() == Some(&'\n') {
+            // The paragraph ends here.
+            return false;
+        }
         if matches!(c, '’' | '\'')
             && previous.is_some_and(|p| !p.is_whitespace())
             && chars.peek().is_none_or(|n| !n.is_alphanumeric())
@@ -385,6 +387,7 @@ fn is_elision(after: Option<char>, rest: &str) -> bool {
     const ELIDED: &[&str] = &["em", "til", "tis", "twas", "cause", "n", "bout", "round"];
     let word: String = rest
         .chars()
+        .take(6)
         .take_while(|c| c.is_alphabetic())
         .collect::<String>()
         .to_lowercase();
@@ -414,49 +417,54 @@ fn trimmed(text: &str, range: Range<usize>) -> Option<Range<usize>> {
 /// Joins a quotation split by its attribution (“We will not,” she said, “back down.”) into one
 /// quotation with two pieces: the first ends with a comma, a short credit with no sentence end
 /// stands between them, and the second goes on in lower case.
-fn merge_split_quotations(text: &str, quotations: &mut Vec<Quotation>) {
-    const MAX_GAP_BYTES: usize = 80;
-    let mut i = 0;
-    while i + 1 < quotations.len() {
-        // Only quotations at the same nesting level that follow each other.
-        let Some(j) =
-            (i + 1..quotations.len()).find(|&j| quotations[j].parent == quotations[i].parent)
-        else {
-            break;
-        };
-        let (first, second) = (&quotations[i], &quotations[j]);
-        let gap_range = first.outer.end..second.outer.start;
-        let mergeable = gap_range.start <= gap_range.end && gap_range.len() <= MAX_GAP_BYTES && {
-            let gap = &text[gap_range.clone()];
-            let first_words = &text[first.pieces.last().expect("a piece").clone()];
-            let comma_inside = first_words.trim_end().ends_with(',');
-            let comma_outside = gap.trim_start().starts_with(',');
-            let credit = gap.trim().trim_start_matches(',').trim();
-            (comma_inside || comma_outside)
-                && credit.ends_with([',', ':'])
-                && !credit.contains(['.', '!', '?', '\n', '"', '“', '”'])
-                && credit.split_whitespace().count() <= 10
-                && text[second.pieces[0].clone()]
-                    .chars()
-                    .find(|c| c.is_alphabetic())
-                    .is_some_and(char::is_lowercase)
-        };
-        if mergeable {
-            let second = quotations.remove(j);
-            let first = &mut quotations[i];
-            first.pieces.extend(second.pieces);
-            first.outer.end = second.outer.end;
-            for quotation in quotations.iter_mut() {
-                match quotation.parent {
-                    Some(p) if p == j => quotation.parent = Some(i),
-                    Some(p) if p > j => quotation.parent = Some(p - 1),
-                    _ => {}
-                }
+fn merge_split_quotations(text: &str, quotations: Vec<Quotation>) -> Vec<Quotation> {
+    // One pass: each quotation is compared with the previous one at its nesting level. Parents
+    // come before their children (they start earlier), so their new indexes are known.
+    let mut merged: Vec<Quotation> = Vec::with_capacity(quotations.len());
+    let mut new_index = Vec::with_capacity(quotations.len());
+    let mut last_at_level: std::collections::HashMap<Option<usize>, usize> =
+        std::collections::HashMap::new();
+    for mut quotation in quotations {
+        quotation.parent = quotation.parent.map(|p| new_index[p]);
+        let previous = last_at_level.get(&quotation.parent).copied();
+        match previous {
+            Some(previous) if splits_one_quotation(text, &merged[previous], &quotation) => {
+                let first = &mut merged[previous];
+                first.pieces.extend(quotation.pieces);
+                first.outer.end = quotation.outer.end;
+                new_index.push(previous);
             }
-        } else {
-            i += 1;
+            _ => {
+                last_at_level.insert(quotation.parent, merged.len());
+                new_index.push(merged.len());
+                merged.push(quotation);
+            }
         }
     }
+    merged
+}
+
+/// True when `second` continues `first` after a short credit: “We will not,” she said, “back
+/// down.”
+fn splits_one_quotation(text: &str, first: &Quotation, second: &Quotation) -> bool {
+    const MAX_GAP_BYTES: usize = 80;
+    let gap_range = first.outer.end..second.outer.start;
+    if gap_range.start > gap_range.end || gap_range.len() > MAX_GAP_BYTES {
+        return false;
+    }
+    let gap = &text[gap_range];
+    let first_words = &text[first.pieces.last().expect("a piece").clone()];
+    let comma_inside = first_words.trim_end().ends_with(',');
+    let comma_outside = gap.trim_start().starts_with(',');
+    let credit = gap.trim().trim_start_matches(',').trim();
+    (comma_inside || comma_outside)
+        && credit.ends_with([',', ':'])
+        && !credit.contains(['.', '!', '?', '\n', '"', '“', '”'])
+        && credit.split_whitespace().count() <= 10
+        && text[second.pieces[0].clone()]
+            .chars()
+            .find(|c| c.is_alphabetic())
+            .is_some_and(char::is_lowercase)
 }
 
 #[cfg(test)]
@@ -594,6 +602,18 @@ mod tests {
                 "a regular program of accusing the IEA [Taliban] has been started."
             ]
         );
+    }
+
+    #[test]
+    fn long_runs_of_apostrophes_and_split_quotes_are_handled() {
+        // Both once took time quadratic in the text's length (a paragraph search per
+        // apostrophe; a list shift per merged quotation).
+        let apostrophes = "‘s’ s’ ".repeat(20_000);
+        assert!(extract(&apostrophes).len() <= 1);
+        let split = "“a b,” she said, “c d” ".repeat(20_000);
+        let found = extract(&split);
+        assert_eq!(found.len(), 20_000);
+        assert!(found.iter().all(|q| q.pieces.len() == 2));
     }
 
     proptest! {
