@@ -111,12 +111,9 @@ impl<S: Store> Registry for RegistryApi<S> {
         let after = convert::outlet_page_token("page_token", &request.page_token)?;
         // One extra row tells whether another page follows, so the last page has no token.
         let mut outlets = self.store.list_outlets(after.as_deref(), size + 1).await?;
-        let next_page_token = if outlets.len() > size {
-            outlets.truncate(size);
-            convert::next_outlet_page_token(&outlets[size - 1].id)
-        } else {
-            String::new()
-        };
+        let next_page_token = end_page(&mut outlets, size, |last| {
+            convert::next_outlet_page_token(&last.id)
+        });
         Ok(Response::new(pb::ListOutletsResponse {
             outlets: outlets.into_iter().map(convert::outlet_to_proto).collect(),
             next_page_token,
@@ -215,12 +212,9 @@ impl<S: Store> Registry for RegistryApi<S> {
         let size = convert::page_size("page_size", request.page_size)?;
         let after = convert::quote_page_token("page_token", &request.page_token)?;
         let mut quotes = self.store.list_quotes(&filter, after, size + 1).await?;
-        let next_page_token = if quotes.len() > size {
-            quotes.truncate(size);
-            convert::next_quote_page_token(quotes[size - 1].seq)
-        } else {
-            String::new()
-        };
+        let next_page_token = end_page(&mut quotes, size, |last| {
+            convert::next_quote_page_token(last.seq)
+        });
         Ok(Response::new(pb::ListQuotesResponse {
             quotes: quotes.into_iter().map(convert::quote_to_proto).collect(),
             next_page_token,
@@ -284,6 +278,16 @@ impl<S: Store> RegistryApi<S> {
         response.rejected.sort_by_key(|r| r.index);
         Ok(())
     }
+}
+
+/// Cuts a page fetched with one row more than `size` back to `size`, and returns the token of
+/// the next page (made from the page's last row), or an empty token on the last page.
+fn end_page<T>(rows: &mut Vec<T>, size: usize, token: impl Fn(&T) -> String) -> String {
+    if rows.len() <= size {
+        return String::new();
+    }
+    rows.truncate(size);
+    rows.last().map(token).unwrap_or_default()
 }
 
 fn rejection(index: u64, status: &Status) -> pb::RejectedQuote {
