@@ -419,13 +419,23 @@ fn unquoted_reuse(
         .filter(|s| s.len() >= options.reuse_min_words.max(SHINGLE_WORDS))
     {
         let hashes: Vec<u64> = stretch.iter().map(|(h, _)| *h).collect();
+        let stretch_shingles: Vec<u64> = shingles(&hashes).collect();
+        let holds = |id: QuoteId, position: usize| {
+            inner
+                .shingles
+                .lookup(stretch_shingles[position])
+                .contains(&id)
+        };
+        // Every word belongs to exactly one shingle looked up: a run of reused words long
+        // enough to report still shows up, with a third of the lookups (each of which, in a
+        // large register, is likely a cache miss). Runs found are widened exactly below.
         // (quote, position of the shingle's first word)
         let mut hits: Vec<(QuoteId, usize)> = Vec::new();
-        for (position, shingle) in shingles(&hashes).enumerate() {
+        for position in (0..stretch_shingles.len()).step_by(SHINGLE_WORDS) {
             hits.extend(
                 inner
                     .shingles
-                    .lookup(shingle)
+                    .lookup(stretch_shingles[position])
                     .iter()
                     .map(|&id| (id, position)),
             );
@@ -434,9 +444,10 @@ fn unquoted_reuse(
         let mut regions: Vec<(QuoteId, Range<usize>)> = Vec::new();
         for (id, position) in hits {
             match regions.last_mut() {
-                // Near-verbatim reuse: a changed word breaks at most SHINGLE_WORDS shingles.
-                // A run never grows past the registered quotation's length (plus a few added
-                // words): the same words reused twice in a row are two findings, not one.
+                // Near-verbatim reuse: a changed word breaks at most SHINGLE_WORDS shingles,
+                // so at most one sampled one. A run never grows past the registered
+                // quotation's length (plus a few added words): the same words reused twice in
+                // a row are two findings, not one.
                 Some((last_id, words))
                     if *last_id == id
                         && position <= words.end + SHINGLE_WORDS
@@ -446,6 +457,22 @@ fn unquoted_reuse(
                 }
                 _ => regions.push((id, position..position + SHINGLE_WORDS)),
             }
+        }
+        // Widen each run over the shingles between samples at its edges.
+        for (id, words) in &mut regions {
+            let mut first = words.start;
+            while first > 0 && words.start - first < SHINGLE_WORDS - 1 && holds(*id, first - 1) {
+                first -= 1;
+            }
+            let mut last = words.end - SHINGLE_WORDS;
+            let sampled_last = last;
+            while last + 1 < stretch_shingles.len()
+                && last - sampled_last < SHINGLE_WORDS - 1
+                && holds(*id, last + 1)
+            {
+                last += 1;
+            }
+            *words = first..last + SHINGLE_WORDS;
         }
         regions.retain(|(_, words)| words.len() >= options.reuse_min_words);
         regions.sort_by_key(|(_, words)| std::cmp::Reverse(words.len()));
