@@ -274,25 +274,22 @@ async fn outlet(
             out.outlets(response.outlet.as_slice());
         }
         OutletCommand::List { limit } => {
-            let mut outlets = Vec::new();
-            let mut page_token = String::new();
-            loop {
-                let page = connection
-                    .registry
-                    .list_outlets(pb::ListOutletsRequest {
-                        page_size: 1_000,
-                        page_token,
-                    })
-                    .await
-                    .map_err(client::describe)?
-                    .into_inner();
-                outlets.extend(page.outlets);
-                page_token = page.next_page_token;
-                if page_token.is_empty() || limit.is_some_and(|l| outlets.len() >= l) {
-                    break;
+            let registry = connection.registry.clone();
+            let outlets = collect_pages(limit, |page_token| {
+                let mut registry = registry.clone();
+                async move {
+                    let page = registry
+                        .list_outlets(pb::ListOutletsRequest {
+                            page_size: PAGE_SIZE,
+                            page_token,
+                        })
+                        .await
+                        .map_err(client::describe)?
+                        .into_inner();
+                    Ok((page.outlets, page.next_page_token))
                 }
-            }
-            outlets.truncate(limit.unwrap_or(usize::MAX));
+            })
+            .await?;
             out.outlets(&outlets);
         }
     }
@@ -341,27 +338,29 @@ async fn quote(
             speaker,
             limit,
         } => {
-            let mut quotes = Vec::new();
-            let mut page_token = String::new();
-            loop {
-                let page = connection
-                    .registry
-                    .list_quotes(pb::ListQuotesRequest {
-                        outlet_id: outlet.clone().unwrap_or_default(),
-                        speaker: speaker.clone().unwrap_or_default(),
-                        page_size: 1_000,
-                        page_token,
-                    })
-                    .await
-                    .map_err(client::describe)?
-                    .into_inner();
-                quotes.extend(page.quotes);
-                page_token = page.next_page_token;
-                if page_token.is_empty() || limit.is_some_and(|l| quotes.len() >= l) {
-                    break;
+            let registry = connection.registry.clone();
+            let filter = pb::ListQuotesRequest {
+                outlet_id: outlet.unwrap_or_default(),
+                speaker: speaker.unwrap_or_default(),
+                page_size: PAGE_SIZE,
+                page_token: String::new(),
+            };
+            let quotes = collect_pages(limit, |page_token| {
+                let mut registry = registry.clone();
+                let request = pb::ListQuotesRequest {
+                    page_token,
+                    ..filter.clone()
+                };
+                async move {
+                    let page = registry
+                        .list_quotes(request)
+                        .await
+                        .map_err(client::describe)?
+                        .into_inner();
+                    Ok((page.quotes, page.next_page_token))
                 }
-            }
-            quotes.truncate(limit.unwrap_or(usize::MAX));
+            })
+            .await?;
             out.quote_list(&quotes);
         }
         QuoteCommand::Retract { hash, reason } => {
@@ -378,6 +377,29 @@ async fn quote(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Rows asked for per page by the listing commands.
+const PAGE_SIZE: i32 = 1_000;
+
+/// Follows page tokens from the first page until the last, or until `limit` rows are in.
+async fn collect_pages<T, F, Fut>(limit: Option<usize>, mut fetch: F) -> anyhow::Result<Vec<T>>
+where
+    F: FnMut(String) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<(Vec<T>, String)>>,
+{
+    let mut rows = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let (page, next) = fetch(page_token).await?;
+        rows.extend(page);
+        page_token = next;
+        if page_token.is_empty() || limit.is_some_and(|l| rows.len() >= l) {
+            break;
+        }
+    }
+    rows.truncate(limit.unwrap_or(usize::MAX));
+    Ok(rows)
 }
 
 /// `-` means "read standard input"; anything else is the value itself.

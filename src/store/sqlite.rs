@@ -410,15 +410,21 @@ async fn register_chunk(
             StoreError::Corrupt(format!("quote {} vanished while registering", quote.hash))
         })
     };
+    // Each item's attribution identity, computed once: (quote seq, speaker key, outlet id).
+    let item_keys = chunk
+        .iter()
+        .map(|quote| {
+            Ok((
+                seq_of(quote)?,
+                speaker_key(&quote.attribution.speaker),
+                quote.attribution.outlet_id.clone(),
+            ))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
     let mut attribution_rows = Vec::with_capacity(chunk.len());
     let mut keys = HashSet::new();
-    for quote in chunk {
-        let key = (
-            seq_of(quote)?,
-            speaker_key(&quote.attribution.speaker),
-            quote.attribution.outlet_id.clone(),
-        );
-        if keys.insert(key.clone()) {
+    for (key, quote) in item_keys.iter().zip(chunk) {
+        if keys.insert(key) {
             attribution_rows.push((key, *quote));
         }
     }
@@ -461,15 +467,10 @@ async fn register_chunk(
     // Credit each addition to the first item that asked for it; repeats are Existing.
     let mut words_claimed = HashSet::new();
     let mut outcomes = Vec::with_capacity(chunk.len());
-    for quote in chunk {
+    for (key, quote) in item_keys.iter().zip(chunk) {
         let new_text = !existing.contains_key(quote.hash.as_bytes())
             && words_claimed.insert(*quote.hash.as_bytes());
-        let key = (
-            seq_of(quote)?,
-            speaker_key(&quote.attribution.speaker),
-            quote.attribution.outlet_id.clone(),
-        );
-        let new_attribution = added.remove(&key);
+        let new_attribution = added.remove(key);
         outcomes.push(if new_text || new_attribution {
             Registration::Created
         } else {
