@@ -7,6 +7,7 @@ use std::{hint::black_box, time::Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use verbatim::checker::{CheckOptions, LiveRegister};
+use verbatim::record::Attribution;
 use verbatim::text::ContentHash;
 
 #[path = "corpus.rs"]
@@ -45,7 +46,11 @@ fn check_throughput(c: &mut Criterion) {
         let started = Instant::now();
         let live = LiveRegister::new();
         for quote in &quotes {
-            live.add(ContentHash::of_text(quote), quote);
+            live.add(
+                ContentHash::of_text(quote),
+                quote,
+                &Attribution::to_speaker("Bench Speaker", &[]),
+            );
         }
         println!(
             "register of {size}: built in {:.2?}, {} bytes of index ({:.0} bytes per quote)",

@@ -6,6 +6,7 @@
 
 use std::time::Instant;
 use verbatim::checker::{CheckOptions, LiveRegister};
+use verbatim::record::Attribution;
 use verbatim::text::ContentHash;
 fn main() {
     let live = LiveRegister::new();
@@ -13,7 +14,11 @@ fn main() {
         "We will not back down, whatever the cost to this government.",
         "The report noted that the economy grew in the last quarter.",
     ] {
-        live.add(ContentHash::of_text(t), t);
+        live.add(
+            ContentHash::of_text(t),
+            t,
+            &Attribution::to_speaker("Someone", &[]),
+        );
     }
     let mb = 4 * 1024 * 1024;
     let cases: Vec<(&str, String)> = vec![

@@ -47,6 +47,26 @@ pub struct Attribution {
 }
 
 impl Attribution {
+    /// An attribution to a speaker alone.
+    pub fn to_speaker(speaker: &str, aliases: &[&str]) -> Self {
+        Attribution {
+            speaker: speaker.to_owned(),
+            speaker_aliases: aliases.iter().map(|a| (*a).to_owned()).collect(),
+            outlet_id: String::new(),
+            source_url: String::new(),
+            published_at: None,
+            registered_at: 0,
+        }
+    }
+
+    /// An attribution to an outlet alone.
+    pub fn to_outlet(outlet_id: &str) -> Self {
+        Attribution {
+            outlet_id: outlet_id.to_owned(),
+            ..Attribution::to_speaker("", &[])
+        }
+    }
+
     /// The key that decides whether two attributions are the same: the speaker compared without
     /// case or spacing differences, and the outlet id.
     pub fn identity(&self) -> (String, &str) {
@@ -85,6 +105,8 @@ pub struct Quote {
 /// What the in-memory index keeps of a registered quotation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexEntry {
+    /// Everyone credited, in registration order: what attribution compares the text with.
+    pub attributions: Vec<Attribution>,
     /// Position in registration order.
     pub seq: i64,
     /// Content hash.

@@ -3,20 +3,23 @@
 //! retraction. Joins the pure `text` core with the register; knows nothing of gRPC.
 
 pub mod report;
+mod sources;
 
-use std::{collections::HashMap, ops::Range, sync::RwLock};
+use std::{cell::OnceCell, collections::HashMap, ops::Range, sync::RwLock};
 
-use crate::record::IndexEntry;
+use crate::record::{Attribution, IndexEntry, Outlet};
 use crate::store::{Store, StoreError};
 use crate::text::{
     ContentHash,
     align::{CostRows, Submitted, align, alignment_cost, word_key},
+    attribution::Document,
     quotes,
     severity::{Severity, grade},
     shingles::{QuoteId, SHINGLE_WORDS, ShingleIndex, shingles, word_hash},
     words::{for_each_word, words},
 };
-pub use report::{CheckSummary, Finding, FindingKind, Report, Verdict};
+pub use report::{AttributionCheck, CheckSummary, Finding, FindingKind, Report, Verdict};
+use sources::{SourceRef, Sources};
 
 /// Quotations shorter than this many words are reported TOO_SHORT (scare quotes, titles).
 pub const DEFAULT_MIN_QUOTE_WORDS: usize = 4;
@@ -31,6 +34,8 @@ const CANDIDATES: usize = 6;
 const MIN_SHARED_SHINGLES_DIVISOR: usize = 6;
 /// Quotes loaded from the store per page at start.
 const LOAD_PAGE: usize = 5_000;
+/// Outlets loaded from the store per page at start.
+const OUTLET_PAGE: usize = 1_000;
 
 /// How a check is run; every field has a documented default.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -59,6 +64,8 @@ struct IndexedQuote {
     /// The canonical words as [`word_key`]s, for ranking candidates without re-tokenizing.
     keys: Box<[u32]>,
     retracted: bool,
+    /// Everyone the register credits for the words.
+    sources: Box<[SourceRef]>,
 }
 
 #[derive(Default)]
@@ -66,12 +73,37 @@ struct Indexed {
     shingles: ShingleIndex,
     quotes: Vec<IndexedQuote>,
     by_hash: HashMap<ContentHash, QuoteId>,
+    sources: Sources,
 }
 
 impl Indexed {
-    fn add(&mut self, hash: ContentHash, text: &str, retracted: bool) {
+    fn add(
+        &mut self,
+        hash: ContentHash,
+        text: &str,
+        retracted: bool,
+        attributions: &[Attribution],
+    ) {
+        let mut refs = Vec::new();
+        for attribution in attributions {
+            for source in self.sources.intern(attribution) {
+                if !refs.contains(&source) {
+                    refs.push(source);
+                }
+            }
+        }
         if let Some(&id) = self.by_hash.get(&hash) {
-            self.quotes[id as usize].retracted |= retracted;
+            let quote = &mut self.quotes[id as usize];
+            quote.retracted |= retracted;
+            if refs.iter().any(|r| !quote.sources.contains(r)) {
+                let mut sources = std::mem::take(&mut quote.sources).into_vec();
+                sources.extend(
+                    refs.iter()
+                        .filter(|r| !sources.contains(r))
+                        .collect::<Vec<_>>(),
+                );
+                quote.sources = sources.into_boxed_slice();
+            }
             return;
         }
         let id = QuoteId::try_from(self.quotes.len()).expect("fewer than 4 billion quotes");
@@ -83,6 +115,7 @@ impl Indexed {
             text: text.into(),
             keys: words.iter().map(|w| word_key(w)).collect(),
             retracted,
+            sources: refs.into_boxed_slice(),
         });
         self.by_hash.insert(hash, id);
     }
@@ -109,19 +142,37 @@ impl LiveRegister {
         Self::default()
     }
 
-    /// Loads every quotation of `store`.
+    /// Loads every outlet and quotation of `store`.
     ///
     /// # Errors
     /// When the store fails.
     pub async fn load<S: Store>(store: &S) -> Result<Self, StoreError> {
+        let mut outlets = Vec::new();
+        loop {
+            let after = outlets.last().map(|o: &Outlet| o.id.clone());
+            let page = store.list_outlets(after.as_deref(), OUTLET_PAGE).await?;
+            let full = page.len() == OUTLET_PAGE;
+            outlets.extend(page);
+            if !full {
+                break;
+            }
+        }
         // Reading pages and indexing them overlap: a thread indexes one page while the next is
         // read, which on two cores nearly halves the start-up time of a large register.
         let (pages, mut received) = tokio::sync::mpsc::channel::<Vec<IndexEntry>>(2);
         let indexer = tokio::task::spawn_blocking(move || {
             let mut indexed = Indexed::default();
+            for outlet in &outlets {
+                indexed.sources.upsert_outlet(outlet);
+            }
             while let Some(page) = received.blocking_recv() {
                 for entry in &page {
-                    indexed.add(entry.hash, &entry.text, entry.retracted);
+                    indexed.add(
+                        entry.hash,
+                        &entry.text,
+                        entry.retracted,
+                        &entry.attributions,
+                    );
                 }
             }
             indexed
@@ -159,16 +210,30 @@ impl LiveRegister {
             .write()
             .expect("the index lock is never poisoned");
         for entry in entries {
-            inner.add(entry.hash, &entry.text, entry.retracted);
+            inner.add(
+                entry.hash,
+                &entry.text,
+                entry.retracted,
+                &entry.attributions,
+            );
         }
     }
 
-    /// Adds one newly registered quotation.
-    pub fn add(&self, hash: ContentHash, text: &str) {
+    /// Adds a newly registered quotation, or a new attribution of a registered one.
+    pub fn add(&self, hash: ContentHash, text: &str, attribution: &Attribution) {
         self.inner
             .write()
             .expect("the index lock is never poisoned")
-            .add(hash, text, false);
+            .add(hash, text, false, std::slice::from_ref(attribution));
+    }
+
+    /// Records an outlet's current name and aliases.
+    pub fn upsert_outlet(&self, outlet: &Outlet) {
+        self.inner
+            .write()
+            .expect("the index lock is never poisoned")
+            .sources
+            .upsert_outlet(outlet);
     }
 
     /// Marks a quotation retracted.
@@ -212,6 +277,12 @@ impl LiveRegister {
             + inner.quotes.capacity() * size_of::<IndexedQuote>()
             + inner.by_hash.capacity() * (size_of::<ContentHash>() + size_of::<QuoteId>() + 1)
             + inner.shingles.heap_bytes()
+            + inner
+                .quotes
+                .iter()
+                .map(|q| q.sources.len() * size_of::<SourceRef>())
+                .sum::<usize>()
+            + inner.sources.heap_bytes()
     }
 
     /// Checks `text` against the register.
@@ -219,6 +290,18 @@ impl LiveRegister {
         let inner = self.inner.read().expect("the index lock is never poisoned");
         let mut findings = Vec::new();
         let quotations = quotes::extract(text);
+        // Built on the first matched finding: most texts checked match nothing.
+        let document = OnceCell::new();
+        let document = || {
+            document.get_or_init(|| {
+                let masked = quotations
+                    .iter()
+                    .filter(|q| q.parent.is_none())
+                    .flat_map(|q| q.pieces.iter().cloned())
+                    .collect();
+                Document::new(text, masked)
+            })
+        };
         for quotation in &quotations {
             let submitted = Submitted::parse_pieces(text, &quotation.pieces);
             let span =
@@ -247,6 +330,14 @@ impl LiveRegister {
             if finding.verdict == Verdict::Unregistered && looks_like_a_title(&finding.text) {
                 finding.verdict = Verdict::TooShort;
             }
+            if let Some(hash) = finding.quote {
+                // A quotation nested in another is credited where the outer one is.
+                let mut outermost = quotation;
+                while let Some(parent) = outermost.parent {
+                    outermost = &quotations[parent];
+                }
+                finding.attribution = Some(attribute(&inner, document(), &outermost.pieces, &hash));
+            }
             findings.push(finding);
         }
         if options.include_unquoted_reuse {
@@ -255,10 +346,34 @@ impl LiveRegister {
                 .filter(|q| q.parent.is_none())
                 .map(|q| q.outer.clone())
                 .collect();
-            findings.extend(unquoted_reuse(&inner, text, &quoted, options));
+            for mut finding in unquoted_reuse(&inner, text, &quoted, options) {
+                if let Some(hash) = finding.quote {
+                    let target = [finding.span.clone()];
+                    finding.attribution = Some(attribute(&inner, document(), &target, &hash));
+                }
+                findings.push(finding);
+            }
             findings.sort_by_key(|f| f.span.start);
         }
         Report::new(findings)
+    }
+}
+
+/// Judges whom `document` credits for the words at `target`, matched to quotation `hash`.
+fn attribute(
+    inner: &Indexed,
+    document: &Document<'_>,
+    target: &[Range<usize>],
+    hash: &ContentHash,
+) -> AttributionCheck {
+    let refs = inner
+        .by_hash
+        .get(hash)
+        .map_or(&[][..], |&id| &inner.quotes[id as usize].sources);
+    let expected = inner.sources.expected(refs);
+    AttributionCheck {
+        credit: document.judge(target, &expected),
+        expected: expected.into_iter().map(|source| source.name).collect(),
     }
 }
 
@@ -377,6 +492,7 @@ fn match_against(
         edits: alignment.edits,
         severity: grade.severity,
         reasons: grade.reasons,
+        attribution: None,
     }
 }
 
@@ -511,7 +627,11 @@ mod tests {
     fn register(texts: &[&str]) -> LiveRegister {
         let live = LiveRegister::new();
         for text in texts {
-            live.add(ContentHash::of_text(text), text);
+            live.add(
+                ContentHash::of_text(text),
+                text,
+                &Attribution::to_speaker("Test Speaker", &[]),
+            );
         }
         live
     }

@@ -5,6 +5,7 @@ use std::ops::Range;
 use crate::text::{
     ContentHash,
     align::Edit,
+    attribution::{Credit, CreditVerdict},
     severity::{Severity, SeverityReason},
 };
 
@@ -49,6 +50,16 @@ pub struct Finding {
     pub edits: Vec<Edit>,
     pub severity: Severity,
     pub reasons: Vec<SeverityReason>,
+    /// Whom the text credits, compared with the register; `None` when nothing matched.
+    pub attribution: Option<AttributionCheck>,
+}
+
+/// How a matched finding is credited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttributionCheck {
+    pub credit: Credit,
+    /// The register's speakers and outlets for the matched quotation, names as registered.
+    pub expected: Vec<String>,
 }
 
 impl Finding {
@@ -69,6 +80,7 @@ impl Finding {
             edits: Vec::new(),
             severity: Severity::None,
             reasons: Vec::new(),
+            attribution: None,
         }
     }
 }
@@ -81,6 +93,12 @@ pub struct CheckSummary {
     pub unregistered: usize,
     pub retracted: usize,
     pub too_short: usize,
+    /// Matched findings credited to a registered source.
+    pub attribution_correct: usize,
+    /// Matched findings credited to nobody.
+    pub attribution_missing: usize,
+    /// Matched findings credited to someone else.
+    pub attribution_misattributed: usize,
 }
 
 /// The outcome of checking one text.
@@ -103,12 +121,23 @@ impl Report {
                 Verdict::Retracted => &mut summary.retracted,
                 Verdict::TooShort => &mut summary.too_short,
             } += 1;
+            if let Some(check) = &finding.attribution {
+                *match check.credit.verdict {
+                    CreditVerdict::Correct => &mut summary.attribution_correct,
+                    CreditVerdict::Missing => &mut summary.attribution_missing,
+                    CreditVerdict::Misattributed => &mut summary.attribution_misattributed,
+                } += 1;
+            }
         }
         Report { findings, summary }
     }
 
-    /// True when a newsroom should look before publishing: a misquoted or retracted quotation.
+    /// True when a newsroom should look before publishing: a misquoted or retracted quotation,
+    /// or a registered one credited to nobody or to someone else.
     pub fn needs_attention(&self) -> bool {
-        self.summary.misquoted > 0 || self.summary.retracted > 0
+        self.summary.misquoted > 0
+            || self.summary.retracted > 0
+            || self.summary.attribution_missing > 0
+            || self.summary.attribution_misattributed > 0
     }
 }

@@ -40,12 +40,15 @@ pub async fn check(
         .into_inner())
 }
 
-/// True when the report should stop a publication: a misquoted or retracted quotation.
+/// True when the report should stop a publication: a misquoted or retracted quotation, or a
+/// registered one credited to nobody or to someone else.
 pub fn needs_attention(response: &pb::CheckTextResponse) -> bool {
-    response
-        .summary
-        .as_ref()
-        .is_some_and(|s| s.misquoted > 0 || s.retracted > 0)
+    response.summary.as_ref().is_some_and(|s| {
+        s.misquoted > 0
+            || s.retracted > 0
+            || s.attribution_missing > 0
+            || s.attribution_misattributed > 0
+    })
 }
 
 fn enum_name<E: TryFrom<i32>>(value: i32, name: impl Fn(E) -> &'static str) -> String {
@@ -83,6 +86,14 @@ pub fn response_json(response: &pb::CheckTextResponse) -> Value {
                 })).collect::<Vec<_>>(),
                 "severity": enum_name(f.severity, |v: pb::Severity| v.as_str_name()),
                 "reasons": f.reasons.iter().map(|r| enum_name(*r, |v: pb::SeverityReason| v.as_str_name())).collect::<Vec<_>>(),
+                "attribution": f.attribution.as_ref().map(|a| json!({
+                    "verdict": enum_name(a.verdict, |v: pb::AttributionVerdict| v.as_str_name()),
+                    "credited": a.credited,
+                    "credited_span": span_json(a.credited_span.as_ref()),
+                    "resolved": a.resolved,
+                    "resolved_span": span_json(a.resolved_span.as_ref()),
+                    "expected": a.expected,
+                })),
             })
         })
         .collect();
@@ -98,6 +109,10 @@ pub fn response_json(response: &pb::CheckTextResponse) -> Value {
             "retracted": summary.retracted,
             "too_short": summary.too_short,
             "total": summary.total,
+            "attribution_correct": summary.attribution_correct,
+            "attribution_missing": summary.attribution_missing,
+            "attribution_misattributed": summary.attribution_misattributed,
+            "attribution_not_applicable": summary.attribution_not_applicable,
         },
     })
 }
@@ -301,6 +316,9 @@ pub fn print_report(name: &str, text: &str, response: &pb::CheckTextResponse) {
                 }
             );
         }
+        if let Some(line) = attribution_line(finding, &style) {
+            println!("{:gutter$} = {line}", "");
+        }
         println!();
     }
     let summary = response.summary.unwrap_or_default();
@@ -313,4 +331,42 @@ pub fn print_report(name: &str, text: &str, response: &pb::CheckTextResponse) {
         summary.retracted,
         summary.too_short
     );
+    println!(
+        "{name}: attribution: {} correct, {} missing, {} misattributed",
+        summary.attribution_correct, summary.attribution_missing, summary.attribution_misattributed
+    );
+}
+
+/// "attribution correct: credits “the report” (the recent UN report)", or `None` when nothing
+/// matched.
+fn attribution_line(finding: &pb::Finding, style: &Style) -> Option<String> {
+    let check = finding.attribution.as_ref()?;
+    let verdict = pb::AttributionVerdict::try_from(check.verdict).ok()?;
+    let expected = check.expected.join(", ");
+    let credited = if check.resolved.is_empty() {
+        format!("“{}”", check.credited)
+    } else {
+        format!("“{}” ({})", check.credited, check.resolved)
+    };
+    Some(match verdict {
+        pb::AttributionVerdict::Correct => format!(
+            "attribution {}: credits {credited}",
+            style.paint("32", "correct")
+        ),
+        pb::AttributionVerdict::Missing if check.credited.is_empty() => format!(
+            "attribution {}: nothing credits {expected}",
+            style.paint("1;31", "missing")
+        ),
+        pb::AttributionVerdict::Missing => format!(
+            "attribution {}: {credited} does not say who, expected {expected}",
+            style.paint("1;31", "missing")
+        ),
+        pb::AttributionVerdict::Misattributed => format!(
+            "attribution {}: credits {credited}, registered to {expected}",
+            style.paint("1;31", "misattributed")
+        ),
+        pb::AttributionVerdict::NotApplicable | pb::AttributionVerdict::Unspecified => {
+            return None;
+        }
+    })
 }

@@ -5,9 +5,10 @@ use std::ops::Range;
 
 use prost_types::Timestamp;
 
-use crate::checker::{CheckOptions, FindingKind, Report, Verdict};
+use crate::checker::{AttributionCheck, CheckOptions, FindingKind, Report, Verdict};
 use crate::text::{
     align::EditOp,
+    attribution::CreditVerdict,
     severity::{Severity, SeverityReason},
 };
 
@@ -596,6 +597,37 @@ fn kind(kind: FindingKind) -> pb::FindingKind {
     }
 }
 
+fn attribution_to_proto(
+    text: &str,
+    mapper: &SpanMapper,
+    check: Option<AttributionCheck>,
+) -> pb::AttributionCheck {
+    let Some(check) = check else {
+        return pb::AttributionCheck {
+            verdict: pb::AttributionVerdict::NotApplicable as i32,
+            ..Default::default()
+        };
+    };
+    let verdict = match check.credit.verdict {
+        CreditVerdict::Correct => pb::AttributionVerdict::Correct,
+        CreditVerdict::Missing => pb::AttributionVerdict::Missing,
+        CreditVerdict::Misattributed => pb::AttributionVerdict::Misattributed,
+    };
+    let written = |span: &Option<Range<usize>>| {
+        span.as_ref()
+            .map(|s| text[s.clone()].to_owned())
+            .unwrap_or_default()
+    };
+    pb::AttributionCheck {
+        verdict: verdict as i32,
+        credited: written(&check.credit.credited),
+        credited_span: check.credit.credited.as_ref().map(|s| mapper.span(s)),
+        expected: check.expected,
+        resolved: written(&check.credit.resolved),
+        resolved_span: check.credit.resolved.as_ref().map(|s| mapper.span(s)),
+    }
+}
+
 /// Converts a report for the wire; `quote_of` supplies the registered quotation of each hash.
 pub fn report_to_proto(
     text: &str,
@@ -606,12 +638,21 @@ pub fn report_to_proto(
     let mapper = SpanMapper::new(
         text,
         report.findings.iter().flat_map(|f| {
-            [f.span.start, f.span.end].into_iter().chain(
-                f.edits
-                    .iter()
-                    .filter_map(|e| e.span.clone())
-                    .flat_map(|s| [s.start, s.end]),
-            )
+            let credit = f.attribution.as_ref().map(|a| &a.credit);
+            [f.span.start, f.span.end]
+                .into_iter()
+                .chain(
+                    f.edits
+                        .iter()
+                        .filter_map(|e| e.span.clone())
+                        .flat_map(|s| [s.start, s.end]),
+                )
+                .chain(
+                    credit
+                        .into_iter()
+                        .flat_map(|c| c.credited.iter().chain(&c.resolved))
+                        .flat_map(|s| [s.start, s.end]),
+                )
         }),
     );
     let summary = report.summary;
@@ -641,7 +682,7 @@ pub fn report_to_proto(
                 .into_iter()
                 .map(|r| severity_reason(r) as i32)
                 .collect(),
-            attribution: None,
+            attribution: Some(attribution_to_proto(text, &mapper, finding.attribution)),
         })
         .collect::<Vec<_>>();
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
@@ -654,6 +695,15 @@ pub fn report_to_proto(
             retracted: count(summary.retracted),
             too_short: count(summary.too_short),
             total: count(findings.len()),
+            attribution_correct: count(summary.attribution_correct),
+            attribution_missing: count(summary.attribution_missing),
+            attribution_misattributed: count(summary.attribution_misattributed),
+            attribution_not_applicable: count(
+                findings.len()
+                    - summary.attribution_correct
+                    - summary.attribution_missing
+                    - summary.attribution_misattributed,
+            ),
         }),
         findings,
         canonical_version: CanonicalVersion::CURRENT.number(),

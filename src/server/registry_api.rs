@@ -80,6 +80,7 @@ impl<S: Store> Registry for RegistryApi<S> {
     ) -> Result<Response<pb::RegisterOutletResponse>, Status> {
         let outlet = convert::outlet_from_proto(request.into_inner().outlet)?;
         let created = self.store.upsert_outlet(&outlet).await?;
+        self.live.upsert_outlet(&outlet);
         tracing::info!(outlet = %outlet.id, created, "outlet registered");
         Ok(Response::new(pb::RegisterOutletResponse {
             outlet: Some(convert::outlet_to_proto(outlet)),
@@ -137,7 +138,7 @@ impl<S: Store> Registry for RegistryApi<S> {
             }
         };
         if created {
-            self.live.add(quote.hash, &quote.text);
+            self.live.add(quote.hash, &quote.text, &quote.attribution);
             self.cache.invalidate(&quote.hash);
         }
         tracing::info!(hash = %quote.hash, created, "quote registered");
@@ -265,7 +266,7 @@ impl<S: Store> RegistryApi<S> {
             match outcome {
                 Registration::Created => {
                     response.created += 1;
-                    self.live.add(quote.hash, &quote.text);
+                    self.live.add(quote.hash, &quote.text, &quote.attribution);
                     self.cache.invalidate(&quote.hash);
                 }
                 Registration::Existing => response.existing += 1,

@@ -271,6 +271,7 @@ async fn index_entries_list_every_quote_once<S: Store>(store: &S) {
         assert_eq!(entry.hash, quote.hash);
         assert_eq!(entry.text, quote.text);
         assert_eq!(entry.retracted, quote.retraction.is_some());
+        assert_eq!(entry.attributions, quote.attributions);
     }
     assert!(
         entries.iter().any(|e| e.retracted),

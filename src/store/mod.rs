@@ -97,7 +97,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<Quote>, StoreError>> + Send;
 
     /// Lists up to `limit` quotes whose `seq` is greater than `after_seq`, in `seq` order, with
-    /// only what the in-memory index needs (no attributions): what a checker loads at start.
+    /// only what the in-memory index needs (words, retraction flag, attributions): what a
+    /// checker loads at start.
     fn list_index_entries(
         &self,
         after_seq: i64,

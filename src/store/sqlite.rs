@@ -624,16 +624,43 @@ impl Store for SqliteStore {
         .fetch_all(&self.reader)
         .await
         .map_err(classify)?;
-        rows.iter()
+        let mut entries = rows
+            .iter()
             .map(|row| {
                 Ok(IndexEntry {
                     seq: row.try_get("seq").map_err(classify)?,
                     hash: hash_from_row(row)?,
                     text: row.try_get("text").map_err(classify)?,
                     retracted: row.try_get("retracted").map_err(classify)?,
+                    attributions: Vec::new(),
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let (Some(first), Some(last)) = (entries.first(), entries.last()) else {
+            return Ok(entries);
+        };
+        // The page's attributions in one range scan rather than one query per quote.
+        let rows = sqlx::query(
+            "SELECT quote_seq, speaker, speaker_aliases, outlet_id, source_url, published_at, \
+             registered_at FROM attributions WHERE quote_seq BETWEEN ? AND ? \
+             ORDER BY quote_seq, id",
+        )
+        .bind(first.seq)
+        .bind(last.seq)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        let mut next = 0;
+        for row in &rows {
+            let seq: i64 = row.try_get("quote_seq").map_err(classify)?;
+            while entries.get(next).is_some_and(|e| e.seq < seq) {
+                next += 1;
+            }
+            if let Some(entry) = entries.get_mut(next).filter(|e| e.seq == seq) {
+                entry.attributions.push(attribution_from_row(row)?);
+            }
+        }
+        Ok(entries)
     }
 
     async fn retract_quote(

@@ -4,6 +4,7 @@
 //! plain values, so it can be tested, fuzzed and benchmarked on its own.
 
 pub mod align;
+pub mod attribution;
 pub mod canonical;
 pub mod hash;
 pub mod quotes;

@@ -328,7 +328,7 @@ async fn verbatim_check_exits_by_what_needs_attention() {
             "add",
             "We will never surrender our freedom to anyone.",
             "--speaker",
-            "A Leader",
+            "Ada Lovell",
         ],
     );
     assert_eq!(code, 0, "{stderr}");
@@ -336,23 +336,57 @@ async fn verbatim_check_exits_by_what_needs_attention() {
     let clean = dir.path().join("clean.txt");
     std::fs::write(
         &clean,
-        "The leader said: “We will never surrender our freedom to anyone.”\n",
+        "Lovell said: “We will never surrender our freedom to anyone.”\n",
     )
     .expect("write");
     let altered = dir.path().join("altered.txt");
     std::fs::write(
         &altered,
-        "Intro line.\nThe leader said: “We will surrender our freedom to anyone.”\n",
+        "Intro line.\nLovell said: “We will surrender our freedom to anyone.”\n",
+    )
+    .expect("write");
+    let misattributed = dir.path().join("misattributed.txt");
+    std::fs::write(
+        &misattributed,
+        "Brandt said: “We will never surrender our freedom to anyone.”\n",
+    )
+    .expect("write");
+    let uncredited = dir.path().join("uncredited.txt");
+    std::fs::write(
+        &uncredited,
+        "The crowd heard “we will never surrender our freedom to anyone.”\n",
     )
     .expect("write");
 
     let (code, stdout, _) = cli(&url, &["check", clean.to_str().expect("utf-8")]);
     assert_eq!(code, 0, "{stdout}");
     assert!(stdout.contains("1 verified"), "{stdout}");
+    assert!(
+        stdout.contains("attribution correct: credits “Lovell”"),
+        "{stdout}"
+    );
+
+    let (code, stdout, _) = cli(&url, &["check", misattributed.to_str().expect("utf-8")]);
+    assert_eq!(code, 1, "a misattribution needs attention: {stdout}");
+    assert!(
+        stdout.contains("attribution misattributed: credits “Brandt”, registered to Ada Lovell"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("0 correct, 0 missing, 1 misattributed"),
+        "{stdout}"
+    );
+
+    let (code, stdout, _) = cli(&url, &["check", uncredited.to_str().expect("utf-8")]);
+    assert_eq!(code, 1, "a missing credit needs attention: {stdout}");
+    assert!(
+        stdout.contains("attribution missing: nothing credits Ada Lovell"),
+        "{stdout}"
+    );
 
     let (code, stdout, _) = cli(&url, &["check", altered.to_str().expect("utf-8")]);
     assert_eq!(code, 1, "{stdout}");
-    assert!(stdout.contains("altered.txt:2:19: misquoted"), "{stdout}");
+    assert!(stdout.contains("altered.txt:2:15: misquoted"), "{stdout}");
     assert!(stdout.contains("negation changed"), "{stdout}");
     assert!(
         stdout.contains("[-never-]"),
@@ -364,6 +398,11 @@ async fn verbatim_check_exits_by_what_needs_attention() {
     let json: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
     assert_eq!(json["findings"][0]["verdict"], "MATCH_VERDICT_MISQUOTED");
     assert_eq!(json["findings"][0]["severity"], "SEVERITY_HIGH");
+    let attribution = &json["findings"][0]["attribution"];
+    assert_eq!(attribution["verdict"], "ATTRIBUTION_VERDICT_CORRECT");
+    assert_eq!(attribution["credited"], "Lovell");
+    assert_eq!(attribution["expected"], serde_json::json!(["Ada Lovell"]));
+    assert_eq!(json["summary"]["attribution_correct"], 1);
 
     let (code, _, stderr) = cli(&url, &["check", "/no/such/file.txt"]);
     assert_eq!(code, 2);

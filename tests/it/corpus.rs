@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 use verbatim::checker::{CheckOptions, FindingKind, LiveRegister, Verdict};
+use verbatim::record::Attribution;
 use verbatim::text::{CanonicalText, ContentHash};
 
 #[derive(Deserialize)]
@@ -25,7 +26,11 @@ fn load_register() -> LiveRegister {
         let record: serde_json::Value = serde_json::from_str(line).expect("JSON");
         let text = record["text"].as_str().expect("text");
         match record["kind"].as_str() {
-            Some("quote") => live.add(ContentHash::of_text(text), text),
+            Some("quote") => live.add(
+                ContentHash::of_text(text),
+                text,
+                &Attribution::to_speaker(record["speaker"].as_str().unwrap_or_default(), &[]),
+            ),
             Some("retraction") => live.retract(&ContentHash::of_text(text)),
             other => panic!("unknown line kind {other:?}"),
         }

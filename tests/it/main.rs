@@ -1,6 +1,7 @@
 //! The integration suite: the real `verbatim` binary driven over gRPC on loopback. One test binary
 //! so it links once.
 
+mod attribution;
 mod check;
 mod cli;
 mod corpus;

@@ -1,0 +1,1009 @@
+//! Attribution: whom a text credits for a quotation, and whether that is one of the sources the
+//! register names for it. Finds the reporting cue nearest the quotation, the noun phrase it
+//! credits, and resolves references back ("he", "the report"); rules in `docs/attribution.md`.
+
+mod lexicon;
+mod tokens;
+
+use std::{cell::OnceCell, ops::Range};
+
+use tokens::{Kind, Token, Word};
+
+/// Whether a registered source is a person or an outlet: only a person is matched by surname.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    Speaker,
+    Outlet,
+}
+
+/// A source the register credits for a quotation, with every name it goes by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    pub kind: SourceKind,
+    /// The name as registered.
+    pub name: String,
+    /// Other names ("Express Tribune", "Taliban spokesman").
+    pub aliases: Vec<String>,
+}
+
+/// How the text's credit compares with the register.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CreditVerdict {
+    /// The text credits one of the registered sources.
+    Correct,
+    /// Nothing in the text credits anyone the reader can identify.
+    Missing,
+    /// The text credits someone else.
+    Misattributed,
+}
+
+/// What the text credits for one quotation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credit {
+    pub verdict: CreditVerdict,
+    /// Byte range of the credit as written ("Mujahid", "the report"), when there is one.
+    pub credited: Option<Range<usize>>,
+    /// When `credited` refers back ("he", "the report"), the earlier mention it stands for.
+    pub resolved: Option<Range<usize>>,
+}
+
+impl Credit {
+    fn missing(credited: Option<Range<usize>>) -> Self {
+        Credit {
+            verdict: CreditVerdict::Missing,
+            credited,
+            resolved: None,
+        }
+    }
+}
+
+/// What kind of noun phrase a credit is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sort {
+    /// Holds a name ("Mujahid", "the recent UN report"); `organisation` when it looks like one.
+    Named { organisation: bool },
+    /// A definite description without a name ("the report", "the spokesman"): refers back.
+    Definite,
+    /// "he", "she", "they", "it": refers back.
+    Pronoun,
+    /// Someone unnamed ("officials", "a source"): a credit, but of nobody identifiable.
+    Anonymous,
+}
+
+/// A noun phrase: tokens `tokens` of paragraph `paragraph`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Phrase {
+    paragraph: usize,
+    tokens: Range<usize>,
+    sort: Sort,
+}
+
+/// A reporting cue and whom it credits.
+#[derive(Debug, Clone)]
+struct Cue {
+    /// Token index of the cue's first word.
+    at: usize,
+    /// Who speaks ("Mujahid" in "Mujahid said").
+    primary: Option<Phrase>,
+    /// Other names the cue ties to the words: an appositive ("Mujahid, the Taliban spokesman,")
+    /// or the outlet spoken to ("told the BBC").
+    secondary: Vec<Phrase>,
+}
+
+/// One paragraph, analysed.
+#[derive(Debug)]
+struct Paragraph {
+    tokens: Vec<Token>,
+    /// Token ranges.
+    sentences: Vec<Range<usize>>,
+    cues: Vec<Cue>,
+    /// Every capitalised name, for references back to someone not credited by a cue.
+    names: Vec<Phrase>,
+}
+
+/// A text prepared for attribution. Paragraphs are analysed on first use only, so a text with
+/// few matched quotations costs little.
+pub struct Document<'t> {
+    text: &'t str,
+    masked: Vec<Range<usize>>,
+    paragraphs: Vec<Range<usize>>,
+    analysed: Vec<OnceCell<Paragraph>>,
+}
+
+/// References back reach at most this many references deep ("the report" → "the report" → …).
+const MAX_REFERENCE_CHAIN: usize = 8;
+
+impl<'t> Document<'t> {
+    /// Prepares `text`; `quotations` are the byte ranges of every top-level quotation's words
+    /// (each piece of a split quotation separately), which are never read as credits.
+    pub fn new(text: &'t str, mut quotations: Vec<Range<usize>>) -> Self {
+        quotations.sort_by_key(|r| r.start);
+        let paragraphs = paragraphs(text);
+        let analysed = paragraphs.iter().map(|_| OnceCell::new()).collect();
+        Document {
+            text,
+            masked: quotations,
+            paragraphs,
+            analysed,
+        }
+    }
+
+    /// Whom the text credits for the words at `target` (the pieces of a quotation, or a run of
+    /// reused words), judged against the `expected` sources.
+    pub fn judge(&self, target: &[Range<usize>], expected: &[Source]) -> Credit {
+        let Some(first) = target.first() else {
+            return Credit::missing(None);
+        };
+        let last = target.last().expect("not empty");
+        let first_paragraph = self.paragraph_of(first.start);
+        let last_paragraph = self.paragraph_of(last.start);
+        let overlapping = |paragraph: &Paragraph| -> Vec<usize> {
+            paragraph
+                .tokens
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| {
+                    target
+                        .iter()
+                        .any(|r| t.span.start < r.end && r.start < t.span.end)
+                })
+                .map(|(i, _)| i)
+                .collect()
+        };
+        let opening = self.paragraph(first_paragraph);
+        let first_tokens = overlapping(opening);
+        let (closing, last_tokens) = if last_paragraph == first_paragraph {
+            (opening, first_tokens.clone())
+        } else {
+            let closing = self.paragraph(last_paragraph);
+            (closing, overlapping(closing))
+        };
+        let (Some(&first_token), Some(&last_token)) = (first_tokens.first(), last_tokens.last())
+        else {
+            return Credit::missing(None);
+        };
+
+        // 1. A quotation split by its credit: the words between the pieces.
+        if last_paragraph == first_paragraph {
+            for pair in first_tokens.windows(2) {
+                if pair[1] > pair[0] + 1
+                    && let Some(cue) = first_cue(opening, pair[0] + 1..pair[1])
+                {
+                    return self.decide(cue.primary.as_ref(), &cue.secondary, expected);
+                }
+            }
+        }
+        // 2. The rest of its own sentence after it: “…,” the report noted. / “…” — Mujahid
+        let closing_sentence = sentence_of(closing, last_token);
+        let after = last_token + 1..closing.sentences[closing_sentence].end;
+        if let Some(credit) = self.dash_credit(closing, last_paragraph, after.clone(), expected) {
+            return credit;
+        }
+        if let Some(cue) = first_cue(closing, after) {
+            return self.decide(cue.primary.as_ref(), &cue.secondary, expected);
+        }
+        // 3. Its own sentence before it: Mujahid said, “…” / Mujahid: “…”
+        let opening_sentence = sentence_of(opening, first_token);
+        let before = opening.sentences[opening_sentence].start..first_token;
+        if let Some(cue) = last_cue(opening, before.clone()) {
+            return self.decide(cue.primary.as_ref(), &cue.secondary, expected);
+        }
+        if let Some(credit) = self.colon_credit(opening, first_paragraph, before, expected) {
+            return credit;
+        }
+        // 4. The sentence before, in this paragraph or at the end of the previous one.
+        let previous = if opening_sentence > 0 {
+            Some((opening, opening.sentences[opening_sentence - 1].clone()))
+        } else if first_paragraph > 0 {
+            let paragraph = self.paragraph(first_paragraph - 1);
+            paragraph
+                .sentences
+                .last()
+                .map(|sentence| (paragraph, sentence.clone()))
+        } else {
+            None
+        };
+        if let Some((paragraph, sentence)) = previous
+            && let Some(cue) = last_cue(paragraph, sentence)
+        {
+            return self.decide(cue.primary.as_ref(), &cue.secondary, expected);
+        }
+        // 5. The sentence after, in this paragraph.
+        if let Some(sentence) = closing.sentences.get(closing_sentence + 1)
+            && let Some(cue) = first_cue(closing, sentence.clone())
+        {
+            return self.decide(cue.primary.as_ref(), &cue.secondary, expected);
+        }
+        Credit::missing(None)
+    }
+
+    fn paragraph_of(&self, byte: usize) -> usize {
+        self.paragraphs
+            .partition_point(|p| p.end <= byte)
+            .min(self.paragraphs.len().saturating_sub(1))
+    }
+
+    fn paragraph(&self, index: usize) -> &Paragraph {
+        self.analysed[index].get_or_init(|| {
+            analyse(
+                self.text,
+                index,
+                self.paragraphs[index].clone(),
+                &self.masked,
+            )
+        })
+    }
+
+    fn span(&self, phrase: &Phrase) -> Range<usize> {
+        let tokens = &self.paragraph(phrase.paragraph).tokens;
+        tokens[phrase.tokens.start].span.start..tokens[phrase.tokens.end - 1].span.end
+    }
+
+    /// The verdict for a cue's phrases.
+    fn decide(
+        &self,
+        primary: Option<&Phrase>,
+        secondary: &[Phrase],
+        expected: &[Source],
+    ) -> Credit {
+        if let Some(phrase) = primary
+            .into_iter()
+            .chain(secondary)
+            .find(|p| self.matches(p, expected))
+        {
+            return Credit {
+                verdict: CreditVerdict::Correct,
+                credited: Some(self.span(phrase)),
+                resolved: None,
+            };
+        }
+        let Some(primary) = primary.or_else(|| secondary.first()) else {
+            return Credit::missing(None);
+        };
+        match primary.sort {
+            Sort::Named { .. } => Credit {
+                verdict: CreditVerdict::Misattributed,
+                credited: Some(self.span(primary)),
+                resolved: None,
+            },
+            Sort::Definite | Sort::Pronoun => match self.resolve(primary, 0) {
+                Some(antecedent) => Credit {
+                    verdict: if self.matches(&antecedent, expected) {
+                        CreditVerdict::Correct
+                    } else {
+                        CreditVerdict::Misattributed
+                    },
+                    credited: Some(self.span(primary)),
+                    resolved: Some(self.span(&antecedent)),
+                },
+                None => Credit::missing(Some(self.span(primary))),
+            },
+            Sort::Anonymous => Credit::missing(Some(self.span(primary))),
+        }
+    }
+
+    /// A dash credit right after the quotation: “…” — Mujahid.
+    fn dash_credit(
+        &self,
+        paragraph: &Paragraph,
+        index: usize,
+        after: Range<usize>,
+        expected: &[Source],
+    ) -> Option<Credit> {
+        let dash = after.start;
+        if after.is_empty() || paragraph.tokens[dash].kind != Kind::Dash {
+            return None;
+        }
+        let end = paragraph
+            .sentences
+            .iter()
+            .find(|s| s.contains(&dash))
+            .map_or(paragraph.tokens.len(), |s| s.end);
+        let (primary, secondary) = right_phrase(self.text, paragraph, index, dash + 1, end)?;
+        Some(self.decide(Some(&primary), &secondary, expected))
+    }
+
+    /// A colon introduction with no reporting verb: Mujahid: “…”
+    fn colon_credit(
+        &self,
+        paragraph: &Paragraph,
+        index: usize,
+        before: Range<usize>,
+        expected: &[Source],
+    ) -> Option<Credit> {
+        let colon = before.end.checked_sub(1)?;
+        if before.is_empty() || paragraph.tokens[colon].kind != Kind::Colon {
+            return None;
+        }
+        let (primary, secondary) = left_phrase(self.text, paragraph, index, before.start, colon)?;
+        Some(self.decide(Some(&primary), &secondary, expected))
+    }
+
+    /// The most recent source named before `phrase` in its paragraph or the one before that
+    /// `phrase` can refer to, following references back to a name.
+    fn resolve(&self, phrase: &Phrase, depth: usize) -> Option<Phrase> {
+        if depth > MAX_REFERENCE_CHAIN {
+            return None;
+        }
+        let paragraph = self.paragraph(phrase.paragraph);
+        let words = phrase_words(paragraph, phrase);
+        let head = words.last().map(|w| w.lower.as_str()).unwrap_or_default();
+        let pronoun = phrase.sort == Sort::Pronoun;
+        let mut wants = Vec::new();
+        if !pronoun {
+            wants.push(Want::Head(head));
+        }
+        wants.push(match (pronoun, head) {
+            (true, "he" | "she" | "him") => Want::Person,
+            (true, "it") => Want::Organisation,
+            (false, head) if lexicon::is_person_noun(head) => Want::Person,
+            (false, head) if lexicon::is_org_noun(head) => Want::Organisation,
+            _ => Want::Any,
+        });
+        for want in wants {
+            // A description that shares no noun with any earlier name ("the media") refers to
+            // a source credited before, not to whatever organisation was last mentioned; a
+            // pronoun can refer to anyone named.
+            let any_name = pronoun || matches!(want, Want::Head(_));
+            if let Some(found) = self.find_antecedent(phrase, &want, any_name) {
+                return match found.sort {
+                    Sort::Named { .. } => Some(found),
+                    _ => self.resolve(&found, depth + 1),
+                };
+            }
+        }
+        None
+    }
+
+    fn find_antecedent(&self, phrase: &Phrase, want: &Want, any_name: bool) -> Option<Phrase> {
+        let earliest = phrase.paragraph.saturating_sub(1);
+        for index in (earliest..=phrase.paragraph).rev() {
+            let paragraph = self.paragraph(index);
+            let before =
+                |p: &Phrase| index != phrase.paragraph || p.tokens.end <= phrase.tokens.start;
+            for sentence in paragraph.sentences.iter().rev() {
+                if index == phrase.paragraph && sentence.start > phrase.tokens.start {
+                    continue;
+                }
+                let credited = paragraph
+                    .cues
+                    .iter()
+                    .rev()
+                    .filter(|cue| sentence.contains(&cue.at))
+                    .flat_map(|cue| cue.primary.iter().chain(&cue.secondary));
+                for candidate in credited {
+                    if candidate != phrase && before(candidate) && self.accepts(want, candidate) {
+                        return Some(candidate.clone());
+                    }
+                }
+                // Someone named without a cue: the first fitting name of the sentence, which
+                // is usually its subject ("Trump attacked Clinton. He said …" means Trump).
+                let named = paragraph
+                    .names
+                    .iter()
+                    .filter(|p| any_name && sentence.contains(&p.tokens.start));
+                for candidate in named {
+                    if before(candidate) && self.accepts(want, candidate) {
+                        return Some(candidate.clone());
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    fn accepts(&self, want: &Want, candidate: &Phrase) -> bool {
+        let paragraph = self.paragraph(candidate.paragraph);
+        let words = phrase_words(paragraph, candidate);
+        let head = words.last().map(|w| w.lower.as_str()).unwrap_or_default();
+        match (want, candidate.sort) {
+            (_, Sort::Anonymous) => false,
+            (Want::Head(wanted), Sort::Named { .. } | Sort::Definite) => {
+                words.iter().any(|w| w.lower == *wanted)
+            }
+            (Want::Head(_), _) => false,
+            (Want::Person, Sort::Named { organisation }) => !organisation,
+            (Want::Person, Sort::Definite) => lexicon::is_person_noun(head),
+            (Want::Person, Sort::Pronoun) => matches!(head, "he" | "she"),
+            (Want::Organisation, Sort::Named { organisation }) => organisation,
+            (Want::Organisation, Sort::Definite) => lexicon::is_org_noun(head),
+            (Want::Organisation, Sort::Pronoun) => head == "it",
+            (Want::Any, _) => true,
+        }
+    }
+
+    /// True when `phrase` names one of `expected`: a registered name or alias as whole words, or
+    /// a speaker's surname not preceded by a different given name.
+    fn matches(&self, phrase: &Phrase, expected: &[Source]) -> bool {
+        let paragraph = self.paragraph(phrase.paragraph);
+        let mut words = phrase_words(paragraph, phrase);
+        // "Clinton's campaign manager Robby Mook" credits Mook, not Clinton.
+        if let Some(owner) = words.iter().rposition(|w| w.possessive)
+            && words[owner + 1..].iter().any(|w| w.capital)
+        {
+            words.drain(..=owner);
+        }
+        if words.first().is_some_and(|w| w.lower == "the") {
+            words.remove(0);
+        }
+        let lower: Vec<&str> = words.iter().map(|w| w.lower.as_str()).collect();
+        expected.iter().any(|source| {
+            std::iter::once(&source.name)
+                .chain(&source.aliases)
+                .any(|name| {
+                    let name = name_words(name);
+                    if name.is_empty() {
+                        return false;
+                    }
+                    if lower.windows(name.len()).any(|w| w == name.as_slice()) {
+                        return true;
+                    }
+                    source.kind == SourceKind::Speaker
+                        && name.len() >= 2
+                        && surname_matches(&words, &name)
+                })
+        })
+    }
+}
+
+/// What a reference back can refer to.
+enum Want<'a> {
+    /// A phrase holding this noun ("the report" → "the recent UN report").
+    Head(&'a str),
+    Person,
+    Organisation,
+    Any,
+}
+
+fn surname_matches(words: &[&Word], name: &[String]) -> bool {
+    let Some(surname) = name.iter().rev().find(|w| !lexicon::is_suffix(w)) else {
+        return false;
+    };
+    words.iter().enumerate().any(|(i, word)| {
+        word.lower == *surname
+            && word.capital
+            && i.checked_sub(1).is_none_or(|before| {
+                let before = words[before];
+                !before.capital || lexicon::is_title(&before.lower) || name.contains(&before.lower)
+            })
+    })
+}
+
+/// A registered name as lowercase words, possessives and a leading "the" removed.
+fn name_words(name: &str) -> Vec<String> {
+    let mut words: Vec<String> = tokens::tokenize(name, 0..name.len(), &[])
+        .into_iter()
+        .filter_map(|t| match t.kind {
+            Kind::Word(word) => Some(word.lower),
+            _ => None,
+        })
+        .collect();
+    if words.first().is_some_and(|w| w == "the") {
+        words.remove(0);
+    }
+    words
+}
+
+fn phrase_words<'p>(paragraph: &'p Paragraph, phrase: &Phrase) -> Vec<&'p Word> {
+    paragraph.tokens[phrase.tokens.clone()]
+        .iter()
+        .filter_map(Token::word)
+        .collect()
+}
+
+fn sentence_of(paragraph: &Paragraph, token: usize) -> usize {
+    paragraph
+        .sentences
+        .partition_point(|s| s.end <= token)
+        .min(paragraph.sentences.len() - 1)
+}
+
+/// The first cue in `range` that credits someone.
+fn first_cue(paragraph: &Paragraph, range: Range<usize>) -> Option<&Cue> {
+    paragraph
+        .cues
+        .iter()
+        .find(|cue| range.contains(&cue.at) && credits(cue))
+}
+
+/// The last cue in `range` that credits someone.
+fn last_cue(paragraph: &Paragraph, range: Range<usize>) -> Option<&Cue> {
+    paragraph
+        .cues
+        .iter()
+        .rev()
+        .find(|cue| range.contains(&cue.at) && credits(cue))
+}
+
+fn credits(cue: &Cue) -> bool {
+    cue.primary.is_some() || !cue.secondary.is_empty()
+}
+
+/// Byte ranges of the paragraphs: separated by blank lines when the text has any, by line
+/// breaks otherwise (one paragraph a line).
+fn paragraphs(text: &str) -> Vec<Range<usize>> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    for (i, _) in text.match_indices('\n') {
+        lines.push(start..i);
+        start = i + 1;
+    }
+    lines.push(start..text.len());
+    let blank = |r: &Range<usize>| text[r.clone()].trim().is_empty();
+    let blank_separated = lines.iter().any(blank);
+    let mut paragraphs: Vec<Range<usize>> = Vec::new();
+    let mut open: Option<Range<usize>> = None;
+    for line in lines {
+        if blank(&line) {
+            paragraphs.extend(open.take());
+        } else if blank_separated {
+            open = Some(open.map_or(line.clone(), |o| o.start..line.end));
+        } else {
+            paragraphs.push(line);
+        }
+    }
+    paragraphs.extend(open);
+    if paragraphs.is_empty() {
+        paragraphs.push(0..text.len());
+    }
+    // Cover the gaps so every byte belongs to a paragraph.
+    let count = paragraphs.len();
+    for i in 0..count {
+        if i + 1 < count {
+            paragraphs[i].end = paragraphs[i + 1].start;
+        }
+    }
+    paragraphs[0].start = 0;
+    paragraphs[count - 1].end = text.len();
+    paragraphs
+}
+
+fn analyse(text: &str, index: usize, range: Range<usize>, masked: &[Range<usize>]) -> Paragraph {
+    let tokens = tokens::tokenize(text, range, masked);
+    let sentences = tokens::sentences(&tokens);
+    let mut paragraph = Paragraph {
+        tokens,
+        sentences,
+        cues: Vec::new(),
+        names: Vec::new(),
+    };
+    let mut cues = Vec::new();
+    let mut names = Vec::new();
+    for sentence in &paragraph.sentences {
+        for at in sentence.clone() {
+            if let Some(cue) = cue_at(text, &paragraph, index, sentence.clone(), at) {
+                cues.push(cue);
+            }
+        }
+        names.extend(names_in(text, &paragraph, index, sentence.clone()));
+    }
+    paragraph.cues = cues;
+    paragraph.names = names;
+    paragraph
+}
+
+fn word_at(paragraph: &Paragraph, index: usize) -> Option<&Word> {
+    paragraph.tokens.get(index).and_then(Token::word)
+}
+
+fn lower_at(paragraph: &Paragraph, index: usize) -> &str {
+    word_at(paragraph, index).map_or("", |w| w.lower.as_str())
+}
+
+/// The cue starting at token `at`, if one does.
+fn cue_at(
+    text: &str,
+    paragraph: &Paragraph,
+    index: usize,
+    sentence: Range<usize>,
+    at: usize,
+) -> Option<Cue> {
+    let word = word_at(paragraph, at)?;
+    let first_of_sentence = at == sentence.start;
+    if word.capital && !first_of_sentence {
+        return None;
+    }
+    let lo = sentence.start;
+    let hi = sentence.end;
+    let cue = |primary: Option<(Phrase, Vec<Phrase>)>, mut more: Vec<Phrase>| {
+        let (primary, mut secondary) = match primary {
+            Some((p, s)) => (Some(p), s),
+            None => (None, Vec::new()),
+        };
+        secondary.append(&mut more);
+        Cue {
+            at,
+            primary,
+            secondary,
+        }
+    };
+    match word.lower.as_str() {
+        "according" if lower_at(paragraph, at + 1) == "to" => Some(cue(
+            right_phrase(text, paragraph, index, at + 2, hi),
+            Vec::new(),
+        )),
+        "in" => {
+            // "in a statement", "in a televised interview with the BBC"
+            let noun = (at + 2..(at + 5).min(hi))
+                .find(|&i| matches!(lower_at(paragraph, i), "statement" | "interview"))?;
+            if !matches!(
+                lower_at(paragraph, at + 1),
+                "a" | "an" | "his" | "her" | "its" | "their"
+            ) {
+                return None;
+            }
+            // "Smith said in a statement": the verb's cue already holds the credit.
+            if at > lo && word_at(paragraph, at - 1).is_some_and(|w| lexicon::is_cue_verb(&w.lower))
+            {
+                return None;
+            }
+            let interview = lower_at(paragraph, noun) == "interview";
+            let after = noun + 1;
+            let right = matches!(lower_at(paragraph, after), "with" | "from" | "by" | "to")
+                .then(|| right_phrase(text, paragraph, index, after + 1, hi))
+                .flatten();
+            let left = left_phrase(text, paragraph, index, lo, at);
+            match (left, right, interview) {
+                (Some(left), right, _) => {
+                    Some(cue(Some(left), right.map(|(p, _)| p).into_iter().collect()))
+                }
+                (None, Some(right), false) => Some(cue(Some(right), Vec::new())),
+                (None, Some((outlet, _)), true) => Some(cue(None, vec![outlet])),
+                (None, None, _) => None,
+            }
+        }
+        verb if lexicon::is_cue_verb(verb) => {
+            let before = at.checked_sub(1).filter(|&b| b >= lo);
+            // "the report", "a post", "his claims": a noun, not a verb.
+            if before.is_some_and(|b| {
+                let w = lower_at(paragraph, b);
+                lexicon::is_definite(w) || lexicon::is_indefinite(w) || w == "to" && verb == "state"
+            }) || lower_at(paragraph, at + 1) == "of"
+            {
+                return None;
+            }
+            let addressee = lexicon::is_addressee_verb(verb);
+            let object = object_phrase(text, paragraph, index, at + 1, hi);
+            if let Some(left) = left_phrase(text, paragraph, index, lo, at) {
+                return Some(cue(Some(left), object.into_iter().collect()));
+            }
+            if addressee {
+                return object.map(|o| cue(None, vec![o]));
+            }
+            inverted_subject(text, paragraph, index, at + 1, hi)
+                .map(|right| cue(Some(right), Vec::new()))
+        }
+        _ => None,
+    }
+}
+
+/// The speaker before a cue at `cue`: "Mujahid said", "the report also noted", "Mujahid, the
+/// Taliban spokesman, said".
+fn left_phrase(
+    text: &str,
+    paragraph: &Paragraph,
+    index: usize,
+    lo: usize,
+    cue: usize,
+) -> Option<(Phrase, Vec<Phrase>)> {
+    let mut end = cue;
+    while end > lo && word_at(paragraph, end - 1).is_some_and(|w| lexicon::is_adverb(&w.lower)) {
+        end -= 1;
+    }
+    // The comma closing an appositive or a relative clause: "Mujahid, the spokesman, said".
+    if end > lo + 1 && paragraph.tokens[end - 1].kind == Kind::Comma {
+        end -= 1;
+    }
+    let mut zone = end;
+    while zone > lo && word_at(paragraph, zone - 1).is_some() {
+        zone -= 1;
+    }
+    let mut start = zone;
+    for i in (zone..end).rev() {
+        if lexicon::is_phrase_break(lower_at(paragraph, i)) {
+            start = i + 1;
+            // "Smith spoke to the crowd and said": the verbs share the clause's subject.
+            if start == end && matches!(lower_at(paragraph, i), "and" | "but" | "then") {
+                return clause_subject(text, paragraph, index, lo, zone..i);
+            }
+            break;
+        }
+    }
+    let phrase = (start < end)
+        .then(|| classify(text, paragraph, index, lo, start..end))
+        .flatten();
+    let relative = zone < end && lexicon::is_relative(lower_at(paragraph, zone));
+    let described = phrase.as_ref().is_none_or(|p| {
+        p.sort != Sort::Pronoun && {
+            let first = lower_at(paragraph, p.tokens.start);
+            lexicon::is_definite(first) || lexicon::is_indefinite(first)
+        }
+    });
+    // An appositive or a relative clause between the name and the cue.
+    if (relative || described) && zone > lo + 1 && paragraph.tokens[zone - 1].kind == Kind::Comma {
+        let segment_end = zone - 1;
+        let mut segment_start = segment_end;
+        while segment_start > lo && word_at(paragraph, segment_start - 1).is_some() {
+            segment_start -= 1;
+        }
+        let clean =
+            (segment_start..segment_end).all(|i| !lexicon::is_phrase_break(lower_at(paragraph, i)));
+        if clean
+            && segment_start < segment_end
+            && let Some(named) = classify(text, paragraph, index, lo, segment_start..segment_end)
+            && matches!(named.sort, Sort::Named { .. })
+        {
+            return Some((named, phrase.into_iter().collect()));
+        }
+    }
+    if relative {
+        return None;
+    }
+    phrase.map(|p| (p, Vec::new()))
+}
+
+/// The subject that opens the clause `range`: a pronoun or a run of capitalised words.
+fn clause_subject(
+    text: &str,
+    paragraph: &Paragraph,
+    index: usize,
+    lo: usize,
+    range: Range<usize>,
+) -> Option<(Phrase, Vec<Phrase>)> {
+    let first = word_at(paragraph, range.start)?;
+    if is_pronoun(&first.lower) {
+        return classify(text, paragraph, index, lo, range.start..range.start + 1)
+            .map(|p| (p, Vec::new()));
+    }
+    let start = range.start + usize::from(first.lower == "the");
+    let mut end = start;
+    while end < range.end && word_at(paragraph, end).is_some_and(|w| w.capital) {
+        end += 1;
+    }
+    let phrase = classify(text, paragraph, index, lo, range.start..end)?;
+    matches!(phrase.sort, Sort::Named { .. }).then_some((phrase, Vec::new()))
+}
+
+/// The speaker after a cue, from token `from`: "said Mujahid", "according to Pakistani media,
+/// The Express Tribune" (the appositive is secondary).
+fn right_phrase(
+    text: &str,
+    paragraph: &Paragraph,
+    index: usize,
+    from: usize,
+    hi: usize,
+) -> Option<(Phrase, Vec<Phrase>)> {
+    let mut start = from;
+    if lower_at(paragraph, start) == "by" {
+        start += 1;
+    }
+    let first = word_at(paragraph, start)?;
+    if start >= hi
+        || !(first.capital
+            || lexicon::is_definite(&first.lower)
+            || lexicon::is_indefinite(&first.lower)
+            || is_pronoun(&first.lower))
+    {
+        return None;
+    }
+    let mut end = start + 1;
+    while end < hi && word_at(paragraph, end).is_some_and(|w| !lexicon::is_phrase_break(&w.lower)) {
+        end += 1;
+    }
+    // Nothing after a cue starts a sentence: every capital there is meaningful.
+    let phrase = classify(text, paragraph, index, usize::MAX, start..end)?;
+    let mut secondary = Vec::new();
+    if end + 1 < hi && paragraph.tokens[end].kind == Kind::Comma {
+        let mut stop = end + 1;
+        while stop < hi && word_at(paragraph, stop).is_some() {
+            stop += 1;
+        }
+        let clean = (end + 1..stop).all(|i| !lexicon::is_phrase_break(lower_at(paragraph, i)));
+        if clean
+            && stop > end + 1
+            && let Some(appositive) = classify(text, paragraph, index, usize::MAX, end + 1..stop)
+            && matches!(appositive.sort, Sort::Named { .. })
+        {
+            // "according to Pakistani media, The Express Tribune": the appositive is the
+            // more specific name.
+            let head = lower_at(paragraph, end - 1);
+            if lexicon::is_org_noun(head)
+                || lexicon::is_person_noun(head)
+                || lexicon::is_generic_source(head)
+            {
+                return Some((appositive, vec![phrase]));
+            }
+            secondary.push(appositive);
+        }
+    }
+    Some((phrase, secondary))
+}
+
+/// The speaker after a reporting verb ("said Mujahid", "noted the report."): a noun phrase that
+/// ends the clause, unlike the object of "said the plan was good".
+fn inverted_subject(
+    text: &str,
+    paragraph: &Paragraph,
+    index: usize,
+    from: usize,
+    hi: usize,
+) -> Option<(Phrase, Vec<Phrase>)> {
+    let (phrase, secondary) = right_phrase(text, paragraph, index, from, hi)?;
+    let ends_clause = match paragraph.tokens.get(phrase.tokens.end) {
+        None => true,
+        Some(token) => match &token.kind {
+            Kind::Word(word) => matches!(
+                word.lower.as_str(),
+                "on" | "in"
+                    | "at"
+                    | "during"
+                    | "after"
+                    | "before"
+                    | "while"
+                    | "when"
+                    | "as"
+                    | "from"
+                    | "to"
+                    | "with"
+                    | "about"
+                    | "of"
+            ),
+            _ => true,
+        },
+    } || phrase.tokens.end >= hi;
+    ends_clause.then_some((phrase, secondary))
+}
+
+/// A named listener or medium after a cue: "told the BBC", "wrote in The Guardian".
+fn object_phrase(
+    text: &str,
+    paragraph: &Paragraph,
+    index: usize,
+    from: usize,
+    hi: usize,
+) -> Option<Phrase> {
+    let start = if matches!(lower_at(paragraph, from), "to" | "in" | "on" | "with") {
+        from + 1
+    } else {
+        from
+    };
+    let (phrase, _) = right_phrase(text, paragraph, index, start, hi)?;
+    matches!(phrase.sort, Sort::Named { .. }).then_some(phrase)
+}
+
+fn is_pronoun(word: &str) -> bool {
+    matches!(word, "he" | "she" | "they" | "it" | "him")
+}
+
+/// What the words `range` are as a credit, if they are a noun phrase at all. `sentence_start`
+/// is the first token of the sentence, where capitals say nothing.
+fn classify(
+    text: &str,
+    paragraph: &Paragraph,
+    index: usize,
+    sentence_start: usize,
+    range: Range<usize>,
+) -> Option<Phrase> {
+    let determiner = lower_at(paragraph, range.start).to_owned();
+    let has_determiner = lexicon::is_definite(&determiner) || lexicon::is_indefinite(&determiner);
+    let body = if has_determiner {
+        range.start + 1..range.end
+    } else {
+        range.clone()
+    };
+    if body.is_empty() {
+        return None;
+    }
+    let words: Vec<&Word> = paragraph.tokens[body.clone()]
+        .iter()
+        .filter_map(Token::word)
+        .collect();
+    let last = words.last()?.lower.as_str();
+    let phrase = |sort| {
+        Some(Phrase {
+            paragraph: index,
+            tokens: range.clone(),
+            sort,
+        })
+    };
+    if body.len() == 1 && !has_determiner && is_pronoun(last) {
+        return phrase(Sort::Pronoun);
+    }
+    if body.len() == 1 && matches!(last, "i" | "we" | "you") {
+        return phrase(Sort::Anonymous);
+    }
+    let named = body.clone().any(|i| {
+        let word = word_at(paragraph, i).expect("a word");
+        word.capital
+            && !lexicon::is_not_a_name(&word.lower)
+            && !(i == sentence_start && is_common(&word.lower))
+    });
+    if named {
+        let organisation = determiner == "the"
+            || words.iter().any(|w| lexicon::is_org_noun(&w.lower))
+            || body.clone().any(|i| {
+                let written = &text[paragraph.tokens[i].span.clone()];
+                written.chars().filter(|c| c.is_alphabetic()).count() >= 2
+                    && !written.chars().any(char::is_lowercase)
+            });
+        return phrase(Sort::Named { organisation });
+    }
+    if lexicon::is_definite(&determiner) {
+        return phrase(Sort::Definite);
+    }
+    if has_determiner
+        || lexicon::is_generic_source(last)
+        || body.len() <= 3 && (lexicon::is_person_noun(last) || lexicon::is_org_noun(last))
+    {
+        return phrase(Sort::Anonymous);
+    }
+    None
+}
+
+/// A word that is capitalised at the start of a sentence without being a name.
+fn is_common(word: &str) -> bool {
+    lexicon::is_generic_source(word)
+        || lexicon::is_person_noun(word)
+        || lexicon::is_org_noun(word)
+        || lexicon::is_not_a_name(word)
+        || lexicon::is_adverb(word)
+        || lexicon::is_phrase_break(word)
+}
+
+/// The capitalised names of a sentence, for references back ("the Taliban spokesman
+/// Zabihullah Mujahid called it propaganda. He said …").
+fn names_in(
+    text: &str,
+    paragraph: &Paragraph,
+    index: usize,
+    sentence: Range<usize>,
+) -> Vec<Phrase> {
+    let mut names = Vec::new();
+    let mut i = sentence.start;
+    while i < sentence.end {
+        let is_name = |i: usize| {
+            word_at(paragraph, i).is_some_and(|w| {
+                w.capital
+                    && !lexicon::is_not_a_name(&w.lower)
+                    && !(i == sentence.start && is_common(&w.lower))
+            })
+        };
+        if !is_name(i) {
+            i += 1;
+            continue;
+        }
+        let mut start = i;
+        let mut end = i + 1;
+        while end < sentence.end && !word_at(paragraph, end - 1).is_some_and(|w| w.possessive) {
+            if is_name(end) {
+                end += 1;
+            } else if word_at(paragraph, end).is_some_and(|w| lexicon::is_name_connector(&w.lower))
+                && is_name(end + 1)
+            {
+                end += 2;
+            } else {
+                break;
+            }
+        }
+        if start > sentence.start && lower_at(paragraph, start - 1) == "the" {
+            start -= 1;
+        }
+        let mut extended = end;
+        while extended < sentence.end
+            && extended < end + 2
+            && word_at(paragraph, extended).is_some_and(|w| {
+                !w.capital && (lexicon::is_person_noun(&w.lower) || lexicon::is_org_noun(&w.lower))
+            })
+        {
+            extended += 1;
+        }
+        if let Some(phrase) = classify(text, paragraph, index, sentence.start, start..extended) {
+            names.push(phrase);
+        }
+        i = extended.max(i + 1);
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests;
