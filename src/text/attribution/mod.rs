@@ -179,17 +179,36 @@ impl<'t> Document<'t> {
         if let Some(credit) = self.dash_credit(closing, last_paragraph, after.clone(), expected) {
             return credit;
         }
-        if let Some(cue) = first_cue(closing, after) {
+        if let Some(cue) = first_cue(closing, after.clone())
+            && anchored(closing, cue, after.start)
+        {
             return self.decide(cue.primary.as_ref(), &cue.secondary, expected);
         }
-        // 3. Its own sentence before it: Mujahid said, “…” / Mujahid: “…”
+        // 3. Its own sentence before it: Mujahid said, “…” / Mujahid: “…”, then the subject of
+        // a sentence that quotes in its predicate (Bush referred to Rubio as “…”), then a cue
+        // further after it.
         let opening_sentence = sentence_of(opening, first_token);
         let before = opening.sentences[opening_sentence].start..first_token;
         if let Some(cue) = last_cue(opening, before.clone()) {
             return self.decide(cue.primary.as_ref(), &cue.secondary, expected);
         }
-        if let Some(credit) = self.colon_credit(opening, first_paragraph, before, expected) {
+        if let Some(credit) = self.colon_credit(opening, first_paragraph, before.clone(), expected)
+        {
             return credit;
+        }
+        if before.len() > 1
+            && let Some(subject) = sentence_subject(
+                self.text,
+                opening,
+                first_paragraph,
+                before.start,
+                before.end,
+            )
+        {
+            return self.decide(Some(&subject), &[], expected);
+        }
+        if let Some(cue) = first_cue(closing, after) {
+            return self.decide(cue.primary.as_ref(), &cue.secondary, expected);
         }
         // 4. The sentence before, in this paragraph or at the end of the previous one.
         let previous = if opening_sentence > 0 {
@@ -203,10 +222,23 @@ impl<'t> Document<'t> {
         } else {
             None
         };
-        if let Some((paragraph, sentence)) = previous
-            && let Some(cue) = last_cue(paragraph, sentence)
-        {
-            return self.decide(cue.primary.as_ref(), &cue.secondary, expected);
+        if let Some((paragraph, sentence)) = previous {
+            if let Some(cue) = last_cue(paragraph, sentence.clone()) {
+                return self.decide(cue.primary.as_ref(), &cue.secondary, expected);
+            }
+            // "Cruz called them on it:" closing the paragraph before the quotation.
+            let index = if opening_sentence > 0 {
+                first_paragraph
+            } else {
+                first_paragraph - 1
+            };
+            let colon = sentence.end - 1;
+            if paragraph.tokens[colon].kind == Kind::Colon
+                && let Some(subject) =
+                    sentence_subject(self.text, paragraph, index, sentence.start, colon)
+            {
+                return self.decide(Some(&subject), &[], expected);
+            }
         }
         // 5. The sentence after, in this paragraph.
         if let Some(sentence) = closing.sentences.get(closing_sentence + 1)
@@ -515,6 +547,16 @@ fn last_cue(paragraph: &Paragraph, range: Range<usize>) -> Option<&Cue> {
         .find(|cue| range.contains(&cue.at) && credits(cue))
 }
 
+/// True when only punctuation stands between token `start` (just after a quotation) and the
+/// cue or the phrase it credits: “…,” Mujahid said. / “…,” said Mujahid.
+fn anchored(paragraph: &Paragraph, cue: &Cue, start: usize) -> bool {
+    let lead = cue
+        .primary
+        .as_ref()
+        .map_or(cue.at, |p| p.tokens.start.min(cue.at));
+    (start..lead).all(|i| paragraph.tokens[i].word().is_none())
+}
+
 fn credits(cue: &Cue) -> bool {
     cue.primary.is_some() || !cue.secondary.is_empty()
 }
@@ -600,7 +642,9 @@ fn cue_at(
 ) -> Option<Cue> {
     let word = word_at(paragraph, at)?;
     let first_of_sentence = at == sentence.start;
-    if word.capital && !first_of_sentence {
+    // "Murphy, the head of the group, Tweeted": a capitalised past tense is still a verb, but
+    // "Post" or "Reports" inside a name is not.
+    if word.capital && !first_of_sentence && !word.lower.ends_with("ed") {
         return None;
     }
     let lo = sentence.start;
@@ -664,6 +708,12 @@ fn cue_at(
             }
             let addressee = lexicon::is_addressee_verb(verb);
             let object = object_phrase(text, paragraph, index, at + 1, hi);
+            // "Clinton celebrated with supporters, declaring …": a participle after a comma
+            // shares the subject of the sentence.
+            if verb.ends_with("ing") && at > lo && paragraph.tokens[at - 1].kind == Kind::Comma {
+                return sentence_subject(text, paragraph, index, lo, at - 1)
+                    .map(|subject| cue(Some((subject, Vec::new())), object.into_iter().collect()));
+            }
             if let Some(left) = left_phrase(text, paragraph, index, lo, at) {
                 return Some(cue(Some(left), object.into_iter().collect()));
             }
@@ -693,6 +743,14 @@ fn left_phrase(
     // The comma closing an appositive or a relative clause: "Mujahid, the spokesman, said".
     if end > lo + 1 && paragraph.tokens[end - 1].kind == Kind::Comma {
         end -= 1;
+    }
+    // A parenthesis: "John Kasich (R-OH) said".
+    if end > lo + 1 && paragraph.tokens[end - 1].kind == Kind::Bracket {
+        let opening = (lo..end - 1)
+            .rev()
+            .take(8)
+            .find(|&i| paragraph.tokens[i].kind == Kind::Bracket)?;
+        end = opening;
     }
     let mut zone = end;
     while zone > lo && word_at(paragraph, zone - 1).is_some() {
@@ -740,6 +798,67 @@ fn left_phrase(
         return None;
     }
     phrase.map(|p| (p, Vec::new()))
+}
+
+/// The subject that opens a sentence, before token `upto`: "Clinton" in "Clinton celebrated in
+/// Florida, declaring …", "Republican front-runner Donald Trump" in "Republican front-runner
+/// Donald Trump is questioning …". An opening phrase closed by a comma ("In Florida, …") is
+/// skipped. Only a name or a pronoun counts.
+fn sentence_subject(
+    text: &str,
+    paragraph: &Paragraph,
+    index: usize,
+    lo: usize,
+    upto: usize,
+) -> Option<Phrase> {
+    let mut start = lo;
+    let opener = word_at(paragraph, start)?;
+    if lexicon::is_phrase_break(&opener.lower)
+        || lexicon::is_not_a_name(&opener.lower) && !lexicon::is_definite(&opener.lower)
+        || opener.lower.ends_with("ing")
+    {
+        let comma = (start..upto).find(|&i| paragraph.tokens[i].kind == Kind::Comma)?;
+        start = comma + 1;
+    }
+    let first = word_at(paragraph, start)?;
+    if is_pronoun(&first.lower) {
+        return classify(text, paragraph, index, lo, start..start + 1);
+    }
+    let body = start + usize::from(lexicon::is_definite(&first.lower));
+    let is_name = |i: usize| {
+        word_at(paragraph, i).is_some_and(|w| w.capital && !lexicon::is_not_a_name(&w.lower))
+    };
+    let mut end = body;
+    while end < upto {
+        let Some(word) = word_at(paragraph, end) else {
+            break;
+        };
+        if is_name(end) || lexicon::is_name_connector(&word.lower) && is_name(end + 1) {
+            end += 1;
+            continue;
+        }
+        if lexicon::is_phrase_break(&word.lower) {
+            break;
+        }
+        // A lowercase word inside a name's description ("front-runner Donald Trump").
+        let name_follows = (end + 1..(end + 3).min(upto))
+            .take_while(|&j| {
+                word_at(paragraph, j).is_some_and(|w| !lexicon::is_phrase_break(&w.lower))
+            })
+            .any(is_name);
+        if !name_follows {
+            break;
+        }
+        end += 1;
+    }
+    while end > body && !is_name(end - 1) {
+        end -= 1;
+    }
+    if end == body {
+        return None;
+    }
+    let phrase = classify(text, paragraph, index, lo, start..end)?;
+    matches!(phrase.sort, Sort::Named { .. }).then_some(phrase)
 }
 
 /// The subject that opens the clause `range`: a pronoun or a run of capitalised words.
