@@ -183,6 +183,28 @@ const ABBREVIATIONS: &[&str] = &[
     "u.k", "u.n", "d.c", "e.g", "i.e", "a.m", "p.m",
 ];
 
+/// Reporting verbs that are as often nouns ("the report", "UN reports", "his claims").
+#[rustfmt::skip]
+const NOUN_OR_VERB: &[&str] = &[
+    "report", "reports", "post", "posts", "state", "states", "note", "notes", "claim", "claims",
+    "comment", "comments", "tweet", "tweets", "remarks", "remark", "call", "calls", "label",
+    "labels", "stress", "counter", "promise", "promises", "vows", "vow", "warning", "answer",
+    "continue", "continues", "reply", "replies", "echoes", "demand", "joke", "quip", "shout",
+];
+
+/// Words after which a noun-or-verb is a verb ("they report", "will note").
+#[rustfmt::skip]
+const SUBJECT_PRONOUNS_AND_AUXILIARIES: &[&str] = &[
+    "i", "we", "you", "they", "will", "would", "could", "should", "can", "may", "might", "must",
+    "to", "did", "do", "does", "also", "often", "later",
+];
+
+pub(super) fn is_noun_or_verb(word: &str) -> bool {
+    NOUN_OR_VERB.contains(&word)
+}
+pub(super) fn is_subject_pronoun_or_auxiliary(word: &str) -> bool {
+    SUBJECT_PRONOUNS_AND_AUXILIARIES.contains(&word)
+}
 pub(super) fn is_cue_verb(word: &str) -> bool {
     CUE_VERBS.contains(&word)
 }

@@ -706,6 +706,22 @@ fn cue_at(
             {
                 return None;
             }
+            // "the recent UN report", "UN reports, …": words that are nouns as often as verbs
+            // count only where a verb stands ("they report", "the paper notes that").
+            if lexicon::is_noun_or_verb(verb) {
+                let previous = before.map_or("", |b| lower_at(paragraph, b));
+                let next = paragraph.tokens.get(at + 1).map(|t| &t.kind);
+                let verb_position = if verb.ends_with('s') {
+                    matches!(previous, "he" | "she" | "it")
+                        || matches!(next, Some(Kind::Quote { .. } | Kind::Colon))
+                        || lower_at(paragraph, at + 1) == "that"
+                } else {
+                    lexicon::is_subject_pronoun_or_auxiliary(previous)
+                };
+                if !verb_position {
+                    return None;
+                }
+            }
             let addressee = lexicon::is_addressee_verb(verb);
             let object = object_phrase(text, paragraph, index, at + 1, hi);
             // "Clinton celebrated with supporters, declaring …": a participle after a comma
@@ -737,7 +753,10 @@ fn left_phrase(
     cue: usize,
 ) -> Option<(Phrase, Vec<Phrase>)> {
     let mut end = cue;
-    while end > lo && word_at(paragraph, end - 1).is_some_and(|w| lexicon::is_adverb(&w.lower)) {
+    // "Kelly said": a capitalised word ending in -ly is a name, not an adverb.
+    while end > lo
+        && word_at(paragraph, end - 1).is_some_and(|w| !w.capital && lexicon::is_adverb(&w.lower))
+    {
         end -= 1;
     }
     // The comma closing an appositive or a relative clause: "Mujahid, the spokesman, said".
@@ -758,11 +777,22 @@ fn left_phrase(
     }
     let mut start = zone;
     for i in (zone..end).rev() {
-        if lexicon::is_phrase_break(lower_at(paragraph, i)) {
+        let word = word_at(paragraph, i).expect("a word");
+        // Another reporting verb ends the phrase: "Cruz said he's certain Rubio will continue".
+        if !word.capital
+            && lexicon::is_cue_verb(&word.lower)
+            && !lexicon::is_noun_or_verb(&word.lower)
+        {
+            start = i + 1;
+            break;
+        }
+        if lexicon::is_phrase_break(&word.lower) {
             start = i + 1;
             // "Smith spoke to the crowd and said": the verbs share the clause's subject.
             if start == end && matches!(lower_at(paragraph, i), "and" | "but" | "then") {
-                return clause_subject(text, paragraph, index, lo, zone..i);
+                return clause_subject(text, paragraph, index, lo, zone..i).or_else(|| {
+                    sentence_subject(text, paragraph, index, lo, i).map(|p| (p, Vec::new()))
+                });
             }
             break;
         }
@@ -771,10 +801,15 @@ fn left_phrase(
         .then(|| classify(text, paragraph, index, lo, start..end))
         .flatten();
     let relative = zone < end && lexicon::is_relative(lower_at(paragraph, zone));
+    // "Bozell, founder of the Center, said" / "Golden, Twitter's director, said": a
+    // description between commas, not the speaker.
     let described = phrase.as_ref().is_none_or(|p| {
         p.sort != Sort::Pronoun && {
-            let first = lower_at(paragraph, p.tokens.start);
-            lexicon::is_definite(first) || lexicon::is_indefinite(first)
+            let first = word_at(paragraph, p.tokens.start).expect("a word");
+            lexicon::is_definite(&first.lower)
+                || lexicon::is_indefinite(&first.lower)
+                || !first.capital
+                || first.possessive
         }
     });
     // An appositive or a relative clause between the name and the cue.
@@ -784,8 +819,11 @@ fn left_phrase(
         while segment_start > lo && word_at(paragraph, segment_start - 1).is_some() {
             segment_start -= 1;
         }
-        let clean =
-            (segment_start..segment_end).all(|i| !lexicon::is_phrase_break(lower_at(paragraph, i)));
+        let clean = (segment_start..segment_end)
+            .all(|i| !lexicon::is_phrase_break(lower_at(paragraph, i)))
+            && word_at(paragraph, segment_start).is_some_and(|w| {
+                w.capital || lexicon::is_definite(&w.lower) || lexicon::is_indefinite(&w.lower)
+            });
         if clean
             && segment_start < segment_end
             && let Some(named) = classify(text, paragraph, index, lo, segment_start..segment_end)
@@ -812,6 +850,17 @@ fn sentence_subject(
     upto: usize,
 ) -> Option<Phrase> {
     let mut start = lo;
+    // A dateline: "WASHINGTON —", "PHILADELPHIA (AP) —".
+    if let Some(dash) = (lo..upto.min(lo + 6)).find(|&i| paragraph.tokens[i].kind == Kind::Dash)
+        && (lo..dash).all(|i| {
+            paragraph.tokens[i].kind == Kind::Bracket
+                || !text[paragraph.tokens[i].span.clone()]
+                    .chars()
+                    .any(char::is_lowercase)
+        })
+    {
+        start = dash + 1;
+    }
     let opener = word_at(paragraph, start)?;
     if lexicon::is_phrase_break(&opener.lower)
         || lexicon::is_not_a_name(&opener.lower) && !lexicon::is_definite(&opener.lower)
@@ -821,6 +870,7 @@ fn sentence_subject(
         start = comma + 1;
     }
     let first = word_at(paragraph, start)?;
+    let lo = start;
     if is_pronoun(&first.lower) {
         return classify(text, paragraph, index, lo, start..start + 1);
     }
@@ -856,6 +906,15 @@ fn sentence_subject(
     }
     if end == body {
         return None;
+    }
+    // "The Florida senator", "The GOP presidential candidate".
+    if let Some(noun) = (end..(end + 2).min(upto)).find(|&i| {
+        word_at(paragraph, i)
+            .is_some_and(|w| lexicon::is_person_noun(&w.lower) || lexicon::is_org_noun(&w.lower))
+    }) && (end..noun).all(|i| {
+        word_at(paragraph, i).is_some_and(|w| !w.capital && !lexicon::is_phrase_break(&w.lower))
+    }) {
+        end = noun + 1;
     }
     let phrase = classify(text, paragraph, index, lo, start..end)?;
     matches!(phrase.sort, Sort::Named { .. }).then_some(phrase)
@@ -947,6 +1006,13 @@ fn inverted_subject(
     from: usize,
     hi: usize,
 ) -> Option<(Phrase, Vec<Phrase>)> {
+    // "described his leadership skills as …": an object, not a speaker.
+    if matches!(
+        lower_at(paragraph, from),
+        "his" | "her" | "its" | "their" | "our" | "my" | "your" | "this" | "these" | "those"
+    ) {
+        return None;
+    }
     let (phrase, secondary) = right_phrase(text, paragraph, index, from, hi)?;
     let ends_clause = match paragraph.tokens.get(phrase.tokens.end) {
         None => true,
@@ -1065,7 +1131,6 @@ fn is_common(word: &str) -> bool {
         || lexicon::is_person_noun(word)
         || lexicon::is_org_noun(word)
         || lexicon::is_not_a_name(word)
-        || lexicon::is_adverb(word)
         || lexicon::is_phrase_break(word)
 }
 

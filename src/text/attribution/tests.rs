@@ -198,3 +198,13 @@ fn a_name_that_is_not_a_credit_is_ignored() {
     let text = "Clinton’s campaign manager Robby Mook said “the economy is rigged for the few.”";
     assert_eq!(judge(text, "the economy", &clinton).0, Misattributed);
 }
+
+#[test]
+fn debug_cases() {
+    let rubio = [speaker("Rubio", &[])];
+    let text = "Rubio said that over the last five days he has begun “to unmask the true nature” of Trump, whom he called a “con artist.”";
+    println!("{:?}", judge(text, "to unmask", &rubio));
+    let kelly = [speaker("Kelly", &[])];
+    let text = "“People are bullied when they’re 55,” he said.\n\nKelly responded pointedly, with a smile: “Can happen when you’re 45.” She is 45.";
+    println!("{:?}", judge(text, "Can happen", &kelly));
+}
