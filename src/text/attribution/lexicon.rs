@@ -144,6 +144,9 @@ const GENERIC_SOURCES: &[&str] = &[
     "campaigners", "commentators", "pundits", "organizers", "organisers", "prosecutors", "police",
     "authorities", "many", "some", "most", "few", "everyone", "someone", "somebody", "nobody",
     "everybody", "all", "both",
+    "readers", "viewers", "listeners", "visitors", "fans", "parents", "students", "teachers",
+    "children", "families", "locals", "shoppers", "drivers", "passengers", "users", "customers",
+    "employees", "staff", "crowds", "posters", "signs", "banners", "placards", "headlines",
 ];
 
 /// Words that are capitalised without naming anyone.

@@ -409,11 +409,12 @@ impl<'t> Document<'t> {
                     }
                 }
                 // Someone named without a cue: the first fitting name of the sentence, which
-                // is usually its subject ("Trump attacked Clinton. He said …" means Trump).
-                let named = paragraph
-                    .names
-                    .iter()
-                    .filter(|p| any_name && sentence.contains(&p.tokens.start));
+                // is usually its subject ("Trump attacked Clinton. He said …" means Trump). A
+                // description ("the paper") refers only to a name that opens its sentence.
+                let named = paragraph.names.iter().filter(|p| {
+                    sentence.contains(&p.tokens.start)
+                        && (any_name || p.tokens.start == sentence.start)
+                });
                 for candidate in named {
                     if before(candidate) && self.accepts(want, candidate) {
                         return Some(candidate.clone());
@@ -663,7 +664,16 @@ fn cue_at(
     };
     match word.lower.as_str() {
         "according" if lower_at(paragraph, at + 1) == "to" => Some(cue(
-            right_phrase(text, paragraph, index, at + 2, hi),
+            right_phrase(text, paragraph, index, at + 2, hi).or_else(|| {
+                // "according to local media, …", "according to officials"
+                let end = (at + 2..hi)
+                    .find(|&i| {
+                        word_at(paragraph, i).is_none_or(|w| lexicon::is_phrase_break(&w.lower))
+                    })
+                    .unwrap_or(hi);
+                let phrase = classify(text, paragraph, index, usize::MAX, at + 2..end)?;
+                appositive_after(text, paragraph, index, phrase, end, hi)
+            }),
             Vec::new(),
         )),
         "in" => {
@@ -723,7 +733,7 @@ fn cue_at(
                 }
             }
             let addressee = lexicon::is_addressee_verb(verb);
-            let object = object_phrase(text, paragraph, index, at + 1, hi);
+            let object = object_phrase(text, paragraph, index, at + 1, hi, addressee);
             // "Clinton celebrated with supporters, declaring …": a participle after a comma
             // shares the subject of the sentence.
             if verb.ends_with("ing") && at > lo && paragraph.tokens[at - 1].kind == Kind::Comma {
@@ -801,36 +811,22 @@ fn left_phrase(
         .then(|| classify(text, paragraph, index, lo, start..end))
         .flatten();
     let relative = zone < end && lexicon::is_relative(lower_at(paragraph, zone));
-    // "Bozell, founder of the Center, said" / "Golden, Twitter's director, said": a
-    // description between commas, not the speaker.
-    let described = phrase.as_ref().is_none_or(|p| {
-        p.sort != Sort::Pronoun && {
-            let first = word_at(paragraph, p.tokens.start).expect("a word");
-            lexicon::is_definite(&first.lower)
-                || lexicon::is_indefinite(&first.lower)
-                || !first.capital
-                || first.possessive
-        }
-    });
-    // An appositive or a relative clause between the name and the cue.
-    if (relative || described) && zone > lo + 1 && paragraph.tokens[zone - 1].kind == Kind::Comma {
-        let segment_end = zone - 1;
-        let mut segment_start = segment_end;
-        while segment_start > lo && word_at(paragraph, segment_start - 1).is_some() {
-            segment_start -= 1;
-        }
-        let clean = (segment_start..segment_end)
-            .all(|i| !lexicon::is_phrase_break(lower_at(paragraph, i)))
-            && word_at(paragraph, segment_start).is_some_and(|w| {
-                w.capital || lexicon::is_definite(&w.lower) || lexicon::is_indefinite(&w.lower)
-            });
-        if clean
-            && segment_start < segment_end
-            && let Some(named) = classify(text, paragraph, index, lo, segment_start..segment_end)
-            && matches!(named.sort, Sort::Named { .. })
-        {
-            return Some((named, phrase.into_iter().collect()));
-        }
+    // "Bozell, founder of the Center, said" / "Golden, Twitter's director, said" / "Huntley,
+    // a delegate from California, said": a description between commas, not the speaker.
+    let descriptive_zone = zone < end
+        && word_at(paragraph, zone).is_some_and(|w| {
+            !w.capital
+                || w.possessive
+                || lexicon::is_definite(&w.lower)
+                || lexicon::is_indefinite(&w.lower)
+        });
+    if (relative || descriptive_zone || phrase.is_none() || place_continuation(paragraph, lo, zone))
+        && let Some(named) = named_before_appositive(text, paragraph, index, lo, zone)
+    {
+        // "Ruiz, a former Northern Post columnist, said": an indefinite description says what
+        // someone is, not who published the words.
+        let identifying = phrase.filter(|_| !lexicon::is_indefinite(lower_at(paragraph, zone)));
+        return Some((named, identifying.into_iter().collect()));
     }
     if relative {
         return None;
@@ -896,7 +892,7 @@ fn sentence_subject(
                 word_at(paragraph, j).is_some_and(|w| !lexicon::is_phrase_break(&w.lower))
             })
             .any(is_name);
-        if !name_follows {
+        if !name_follows || !is_descriptive(&word.lower) {
             break;
         }
         end += 1;
@@ -942,6 +938,58 @@ fn clause_subject(
     matches!(phrase.sort, Sort::Named { .. }).then_some((phrase, Vec::new()))
 }
 
+/// True when the comma before token `zone` continues a place named in the segment before it
+/// ("a salesman from Sumter, South Carolina, says").
+fn place_continuation(paragraph: &Paragraph, lo: usize, zone: usize) -> bool {
+    if zone <= lo + 1 || paragraph.tokens[zone - 1].kind != Kind::Comma {
+        return false;
+    }
+    (zone.saturating_sub(4).max(lo)..zone - 1)
+        .any(|i| matches!(lower_at(paragraph, i), "from" | "of" | "in" | "near" | "at"))
+}
+
+/// The name that a chain of comma-separated descriptions ending at token `zone` follows:
+/// "Dean Johnson" in "Dean Johnson, a salesman from Sumter, South Carolina, says".
+fn named_before_appositive(
+    text: &str,
+    paragraph: &Paragraph,
+    index: usize,
+    lo: usize,
+    zone: usize,
+) -> Option<Phrase> {
+    let mut boundary = zone;
+    for _ in 0..3 {
+        if boundary <= lo + 1 || paragraph.tokens[boundary - 1].kind != Kind::Comma {
+            return None;
+        }
+        let mut name_end = boundary - 1;
+        // "Rep. Elijah Cummings (D-Md.), chair of the committee, said"
+        if name_end > lo && paragraph.tokens[name_end - 1].kind == Kind::Bracket {
+            name_end = (lo..name_end - 1)
+                .rev()
+                .take(8)
+                .find(|&i| paragraph.tokens[i].kind == Kind::Bracket)?;
+        }
+        let mut start = name_end;
+        while start > lo && word_at(paragraph, start - 1).is_some() {
+            start -= 1;
+        }
+        let clean = start < name_end
+            && (start..name_end).all(|i| !lexicon::is_phrase_break(lower_at(paragraph, i)))
+            && word_at(paragraph, start).is_some_and(|w| {
+                w.capital || lexicon::is_definite(&w.lower) || lexicon::is_indefinite(&w.lower)
+            });
+        if clean
+            && let Some(named) = classify(text, paragraph, index, lo, start..name_end)
+            && matches!(named.sort, Sort::Named { .. })
+        {
+            return Some(named);
+        }
+        boundary = start;
+    }
+    None
+}
+
 /// The speaker after a cue, from token `from`: "said Mujahid", "according to Pakistani media,
 /// The Express Tribune" (the appositive is secondary).
 fn right_phrase(
@@ -970,6 +1018,19 @@ fn right_phrase(
     }
     // Nothing after a cue starts a sentence: every capital there is meaningful.
     let phrase = classify(text, paragraph, index, usize::MAX, start..end)?;
+    appositive_after(text, paragraph, index, phrase, end, hi)
+}
+
+/// `phrase` (ending at token `end`) with the name in apposition after it, if any: "according
+/// to Pakistani media, The Express Tribune".
+fn appositive_after(
+    text: &str,
+    paragraph: &Paragraph,
+    index: usize,
+    phrase: Phrase,
+    end: usize,
+    hi: usize,
+) -> Option<(Phrase, Vec<Phrase>)> {
     let mut secondary = Vec::new();
     if end + 1 < hi && paragraph.tokens[end].kind == Kind::Comma {
         let mut stop = end + 1;
@@ -1039,21 +1100,37 @@ fn inverted_subject(
     ends_clause.then_some((phrase, secondary))
 }
 
-/// A named listener or medium after a cue: "told the BBC", "wrote in The Guardian".
+/// A named listener or medium after a cue (`addressee` for "told", "asked"): "told the BBC", "wrote in The Guardian".
 fn object_phrase(
     text: &str,
     paragraph: &Paragraph,
     index: usize,
     from: usize,
     hi: usize,
+    addressee: bool,
 ) -> Option<Phrase> {
+    // "told the BBC", "wrote in The Guardian"; but "described Okafor's proposal" names a topic.
     let start = if matches!(lower_at(paragraph, from), "to" | "in" | "on" | "with") {
         from + 1
-    } else {
+    } else if addressee {
         from
+    } else {
+        return None;
     };
     let (phrase, _) = right_phrase(text, paragraph, index, start, hi)?;
     matches!(phrase.sort, Sort::Named { .. }).then_some(phrase)
+}
+
+/// A lowercase word that can describe a named person ("presidential", "front-runner",
+/// "delegate", "17-year-old") rather than start a predicate ("attacked").
+fn is_descriptive(word: &str) -> bool {
+    lexicon::is_person_noun(word)
+        || lexicon::is_org_noun(word)
+        || [
+            "al", "ic", "an", "ive", "ary", "old", "er", "or", "ist", "ent",
+        ]
+        .iter()
+        .any(|suffix| word.ends_with(suffix))
 }
 
 fn is_pronoun(word: &str) -> bool {
@@ -1104,6 +1181,30 @@ fn classify(
             && !(i == sentence_start && is_common(&word.lower))
     });
     if named {
+        // "the chamber Amina Okafor" credits "Amina Okafor"; "the Taliban spokesman …" and
+        // "The Northern Post" keep their article.
+        let first_name = body
+            .clone()
+            .find(|&i| {
+                word_at(paragraph, i).is_some_and(|w| {
+                    w.capital
+                        && !lexicon::is_not_a_name(&w.lower)
+                        && !(i == sentence_start && is_common(&w.lower))
+                })
+            })
+            .expect("a name");
+        // A name that only modifies a noun ("the recent UN report") keeps the whole phrase.
+        let ends_with_name = words.last().is_some_and(|w| w.capital);
+        let range = if first_name > body.start && ends_with_name {
+            let article = first_name - 1 == range.start && has_determiner;
+            if article {
+                range.clone()
+            } else {
+                first_name..range.end
+            }
+        } else {
+            range.clone()
+        };
         let organisation = determiner == "the"
             || words.iter().any(|w| lexicon::is_org_noun(&w.lower))
             || body.clone().any(|i| {
@@ -1111,7 +1212,11 @@ fn classify(
                 written.chars().filter(|c| c.is_alphabetic()).count() >= 2
                     && !written.chars().any(char::is_lowercase)
             });
-        return phrase(Sort::Named { organisation });
+        return Some(Phrase {
+            paragraph: index,
+            tokens: range,
+            sort: Sort::Named { organisation },
+        });
     }
     if lexicon::is_definite(&determiner) {
         return phrase(Sort::Definite);
@@ -1181,7 +1286,16 @@ fn names_in(
         {
             extended += 1;
         }
-        if let Some(phrase) = classify(text, paragraph, index, sentence.start, start..extended) {
+        // A dateline ("ISLAMABAD, PAKISTAN –") names a place, not a source.
+        let dateline = start == sentence.start
+            && (start..end).all(|t| {
+                !text[paragraph.tokens[t].span.clone()]
+                    .chars()
+                    .any(char::is_lowercase)
+            });
+        if !dateline
+            && let Some(phrase) = classify(text, paragraph, index, sentence.start, start..extended)
+        {
             names.push(phrase);
         }
         i = extended.max(i + 1);
