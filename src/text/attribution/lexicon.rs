@@ -12,7 +12,7 @@ const CUE_VERBS: &[&str] = &[
     "tweets", "tweeted", "tweeting", "post", "posts", "posted", "posting", "explain", "explains",
     "explained", "explaining", "argue", "argues", "argued", "arguing", "ask", "asks", "asked",
     "asking", "reply", "replies", "replied", "replying", "respond", "responds", "responded",
-    "responding", "continue", "continues", "continued", "declare", "declares", "declared",
+    "responding", "continued", "declare", "declares", "declared",
     "declaring", "announce", "announces", "announced", "announcing", "acknowledge", "acknowledges",
     "acknowledged", "admit", "admits", "admitted", "recall", "recalls", "recalled", "remark",
     "remarks", "remarked", "observe", "observes", "observed", "suggest", "suggests", "suggested",
@@ -162,6 +162,8 @@ const NOT_NAMES: &[&str] = &[
     "there", "here", "what", "who", "why", "how", "where", "it", "we", "they", "he", "she", "you",
     "his", "her", "their", "our", "its", "a", "an", "the", "according", "instead", "indeed",
     "finally", "first", "second", "third", "thus",
+    "wait", "hours", "minutes", "days", "weeks", "months", "years", "moments", "reached",
+    "well", "yes", "no", "okay", "ok", "look", "here's", "there's",
 ];
 
 /// Connectors allowed inside a name ("Secretary of State", "Osama bin Laden").
@@ -192,7 +194,7 @@ const NOUN_OR_VERB: &[&str] = &[
     "report", "reports", "post", "posts", "state", "states", "note", "notes", "claim", "claims",
     "comment", "comments", "tweet", "tweets", "remarks", "remark", "call", "calls", "label",
     "labels", "stress", "counter", "promise", "promises", "vows", "vow", "warning", "answer",
-    "continue", "continues", "reply", "replies", "echoes", "demand", "joke", "quip", "shout",
+    "reply", "replies", "echoes", "demand", "joke", "quip", "shout",
 ];
 
 /// Words after which a noun-or-verb is a verb ("they report", "will note").

@@ -184,6 +184,9 @@ impl<'t> Document<'t> {
         {
             return self.decide(cue.primary.as_ref(), &cue.secondary, expected);
         }
+        if let Some(speaker) = inverted_credit(self.text, closing, last_paragraph, after.clone()) {
+            return self.decide(Some(&speaker), &[], expected);
+        }
         // 3. Its own sentence before it: Mujahid said, “…” / Mujahid: “…”, then the subject of
         // a sentence that quotes in its predicate (Bush referred to Rubio as “…”), then a cue
         // further after it.
@@ -555,7 +558,70 @@ fn anchored(paragraph: &Paragraph, cue: &Cue, start: usize) -> bool {
         .primary
         .as_ref()
         .map_or(cue.at, |p| p.tokens.start.min(cue.at));
-    (start..lead).all(|i| paragraph.tokens[i].word().is_none())
+    if !(start..lead).all(|i| paragraph.tokens[i].word().is_none()) {
+        return false;
+    }
+    // “Why now?” Mills then writes back, “You look cute.”: the cue introduces the next
+    // quotation, not this one.
+    let after_cue = (cue.at + 1..paragraph.tokens.len())
+        .take(4)
+        .find(|&i| paragraph.tokens[i].word().is_none());
+    !after_cue.is_some_and(|i| match paragraph.tokens[i].kind {
+        Kind::Colon => true,
+        Kind::Comma => matches!(
+            paragraph.tokens.get(i + 1).map(|t| &t.kind),
+            Some(Kind::Quote { .. })
+        ),
+        _ => false,
+    })
+}
+
+/// A name or pronoun right after a quotation followed by any past-tense verb, the way news
+/// writing credits speech: “Go back to Univision,” Trump barked.
+fn inverted_credit(
+    text: &str,
+    paragraph: &Paragraph,
+    index: usize,
+    after: Range<usize>,
+) -> Option<Phrase> {
+    let start = (after.clone()).find(|&i| paragraph.tokens[i].word().is_some())?;
+    if !(after.start..start).all(|i| matches!(paragraph.tokens[i].kind, Kind::Comma | Kind::Dash)) {
+        return None;
+    }
+    let first = word_at(paragraph, start)?;
+    let end = if is_pronoun(&first.lower) {
+        start + 1
+    } else {
+        let mut end = start;
+        while end < after.end && word_at(paragraph, end).is_some_and(|w| w.capital) {
+            end += 1;
+        }
+        end
+    };
+    let verb = word_at(paragraph, end)?;
+    let past = !verb.capital
+        && (verb.lower.ends_with("ed")
+            || matches!(
+                verb.lower.as_str(),
+                "shot"
+                    | "spoke"
+                    | "went"
+                    | "fired"
+                    | "began"
+                    | "hit"
+                    | "says"
+                    | "adds"
+                    | "writes"
+                    | "tells"
+                    | "asks"
+                    | "chimed"
+                    | "shrugged"
+            ));
+    if end == start || !past {
+        return None;
+    }
+    let phrase = classify(text, paragraph, index, usize::MAX, start..end)?;
+    matches!(phrase.sort, Sort::Named { .. } | Sort::Pronoun).then_some(phrase)
 }
 
 fn credits(cue: &Cue) -> bool {
@@ -619,6 +685,20 @@ fn analyse(text: &str, index: usize, range: Range<usize>, masked: &[Range<usize>
             }
         }
         names.extend(names_in(text, &paragraph, index, sentence.clone()));
+    }
+    // "Hollande said Tuesday in Paris, noting …": a participle speaks for the subject of the
+    // reporting verb before it in its sentence, when there is one.
+    for i in 1..cues.len() {
+        let at = cues[i].at;
+        let participle = lower_at(&paragraph, at).ends_with("ing")
+            && paragraph.tokens[at - 1].kind == Kind::Comma;
+        let sentence = sentence_of(&paragraph, at);
+        if participle
+            && sentence_of(&paragraph, cues[i - 1].at) == sentence
+            && let Some(primary) = cues[i - 1].primary.clone()
+        {
+            cues[i].primary = Some(primary);
+        }
     }
     paragraph.cues = cues;
     paragraph.names = names;
