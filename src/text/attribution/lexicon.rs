@@ -25,7 +25,7 @@ const CUE_VERBS: &[&str] = &[
     "contended", "counter", "countered", "joke", "joked", "assert", "asserts", "asserted",
     "mention", "mentioned", "shout", "shouted", "testify", "testified", "testifies", "agree",
     "agreed", "agrees", "allege", "alleged", "alleges", "demand", "demanded", "exclaimed",
-    "yelled", "cautioned", "quoted", "wondered", "mused", "retorted", "snapped", "scoffed",
+    "yelled", "cautioned", "quoted", "wondered", "pointed", "points", "mused", "retorted", "snapped", "scoffed",
     "proclaimed", "lamented", "thundered", "call", "calls", "called", "calling", "describe",
     "describes", "described", "describing", "label", "labels", "labeled", "labelled", "labeling",
     "labelling", "dubbed", "echoed", "echoing", "echoes", "charged", "bemoaned", "decried",

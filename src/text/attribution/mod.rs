@@ -350,7 +350,19 @@ impl<'t> Document<'t> {
         if before.is_empty() || paragraph.tokens[colon].kind != Kind::Colon {
             return None;
         }
-        let (primary, secondary) = left_phrase(self.text, paragraph, index, before.start, colon)?;
+        let left = left_phrase(self.text, paragraph, index, before.start, colon);
+        // "Kaine has adopted the stance common in public office: “…”": when the words before
+        // the colon name nobody, the sentence's subject speaks.
+        let names_someone = left
+            .as_ref()
+            .is_some_and(|(p, _)| matches!(p.sort, Sort::Named { .. } | Sort::Pronoun));
+        if !names_someone
+            && let Some(subject) =
+                sentence_subject(self.text, paragraph, index, before.start, colon)
+        {
+            return Some(self.decide(Some(&subject), &[], expected));
+        }
+        let (primary, secondary) = left?;
         Some(self.decide(Some(&primary), &secondary, expected))
     }
 
@@ -786,6 +798,10 @@ fn cue_at(
                 (None, None, _) => None,
             }
         }
+        // "As Vulture put it, …"
+        "put" if lower_at(paragraph, at + 1) == "it" => {
+            left_phrase(text, paragraph, index, lo, at).map(|left| cue(Some(left), Vec::new()))
+        }
         verb if lexicon::is_cue_verb(verb) => {
             let before = at.checked_sub(1).filter(|&b| b >= lo);
             // "the report", "a post", "his claims": a noun, not a verb.
@@ -1084,8 +1100,13 @@ fn right_phrase(
         start += 1;
     }
     let first = word_at(paragraph, start)?;
+    // "said former Sen. Evan Bayh"
+    let titled = (lexicon::is_title(&first.lower) || is_descriptive(&first.lower))
+        && (start + 1..(start + 3).min(hi))
+            .any(|i| word_at(paragraph, i).is_some_and(|w| w.capital));
     if start >= hi
         || !(first.capital
+            || titled
             || lexicon::is_definite(&first.lower)
             || lexicon::is_indefinite(&first.lower)
             || is_pronoun(&first.lower))
