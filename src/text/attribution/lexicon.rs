@@ -2,6 +2,12 @@
 //! nouns that name people or organisations, and the words that cannot be part of a credited name.
 //! English only, like the rest of the rules in `docs/attribution.md`.
 
+use std::{
+    collections::HashMap,
+    hash::{BuildHasherDefault, Hasher},
+    sync::LazyLock,
+};
+
 /// Reporting verbs in every tense that introduce speech ("said", "says", "telling").
 #[rustfmt::skip]
 const CUE_VERBS: &[&str] = &[
@@ -204,56 +210,135 @@ const SUBJECT_PRONOUNS_AND_AUXILIARIES: &[&str] = &[
     "to", "did", "do", "does", "also", "often", "later",
 ];
 
+/// The lists a word belongs to, as bits: one hash lookup answers every question about a word.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Classes(u32);
+
+pub(super) const CUE_VERB: u32 = 1 << 0;
+pub(super) const ADDRESSEE_VERB: u32 = 1 << 1;
+pub(super) const TITLE: u32 = 1 << 2;
+pub(super) const PHRASE_BREAK: u32 = 1 << 3;
+pub(super) const RELATIVE: u32 = 1 << 4;
+pub(super) const ADVERB: u32 = 1 << 5;
+pub(super) const DEFINITE_DETERMINER: u32 = 1 << 6;
+pub(super) const INDEFINITE_DETERMINER: u32 = 1 << 7;
+pub(super) const PERSON_NOUN: u32 = 1 << 8;
+pub(super) const ORG_NOUN: u32 = 1 << 9;
+pub(super) const GENERIC_SOURCE: u32 = 1 << 10;
+pub(super) const NOT_A_NAME: u32 = 1 << 11;
+pub(super) const NAME_CONNECTOR: u32 = 1 << 12;
+pub(super) const SUFFIX: u32 = 1 << 13;
+pub(super) const ABBREVIATION: u32 = 1 << 14;
+pub(super) const NOUN_OR_VERB_WORD: u32 = 1 << 15;
+pub(super) const SUBJECT_OR_AUXILIARY: u32 = 1 << 16;
+
+/// FNV-1a: every word of every checked paragraph is looked up once, and the words are short.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for byte in bytes {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = hash;
+    }
+}
+
+type Lexicon = HashMap<&'static str, u32, BuildHasherDefault<Fnv>>;
+
+static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
+    let mut lexicon = Lexicon::default();
+    for (list, class) in [
+        (CUE_VERBS, CUE_VERB),
+        (ADDRESSEE_VERBS, ADDRESSEE_VERB),
+        (TITLES, TITLE),
+        (PHRASE_BREAKS, PHRASE_BREAK),
+        (RELATIVES, RELATIVE),
+        (ADVERBS, ADVERB),
+        (DEFINITE, DEFINITE_DETERMINER),
+        (INDEFINITE, INDEFINITE_DETERMINER),
+        (PERSON_NOUNS, PERSON_NOUN),
+        (ORG_NOUNS, ORG_NOUN),
+        (GENERIC_SOURCES, GENERIC_SOURCE),
+        (NOT_NAMES, NOT_A_NAME),
+        (NAME_CONNECTORS, NAME_CONNECTOR),
+        (SUFFIXES, SUFFIX),
+        (ABBREVIATIONS, ABBREVIATION),
+        (NOUN_OR_VERB, NOUN_OR_VERB_WORD),
+        (SUBJECT_PRONOUNS_AND_AUXILIARIES, SUBJECT_OR_AUXILIARY),
+    ] {
+        for word in list {
+            *lexicon.entry(word).or_default() |= class;
+        }
+    }
+    lexicon
+});
+
+impl Classes {
+    /// The classes of a lowercase word.
+    pub fn of(word: &str) -> Self {
+        let mut bits = LEXICON.get(word).copied().unwrap_or(0);
+        // Adverbs in -ly ("bluntly") are too many to list.
+        if word.len() > 4 && word.ends_with("ly") && word != "early" {
+            bits |= ADVERB;
+        }
+        Classes(bits)
+    }
+
+    /// True when the word is in list `class` (one of the constants above).
+    pub fn has(self, class: u32) -> bool {
+        self.0 & class != 0
+    }
+}
+
 pub(super) fn is_noun_or_verb(word: &str) -> bool {
-    NOUN_OR_VERB.contains(&word)
+    Classes::of(word).has(NOUN_OR_VERB_WORD)
 }
 pub(super) fn is_subject_pronoun_or_auxiliary(word: &str) -> bool {
-    SUBJECT_PRONOUNS_AND_AUXILIARIES.contains(&word)
+    Classes::of(word).has(SUBJECT_OR_AUXILIARY)
 }
 pub(super) fn is_cue_verb(word: &str) -> bool {
-    CUE_VERBS.contains(&word)
+    Classes::of(word).has(CUE_VERB)
 }
 pub(super) fn is_addressee_verb(word: &str) -> bool {
-    ADDRESSEE_VERBS.contains(&word)
-}
-pub(super) fn is_title(word: &str) -> bool {
-    TITLES.contains(&word)
+    Classes::of(word).has(ADDRESSEE_VERB)
 }
 pub(super) fn is_phrase_break(word: &str) -> bool {
-    PHRASE_BREAKS.contains(&word)
-}
-pub(super) fn is_relative(word: &str) -> bool {
-    RELATIVES.contains(&word)
-}
-/// True for words that can stand between a speaker and the cue ("also", "has", "quickly").
-pub(super) fn is_adverb(word: &str) -> bool {
-    ADVERBS.contains(&word) || (word.len() > 4 && word.ends_with("ly") && word != "early")
+    Classes::of(word).has(PHRASE_BREAK)
 }
 pub(super) fn is_definite(word: &str) -> bool {
-    DEFINITE.contains(&word)
+    Classes::of(word).has(DEFINITE_DETERMINER)
 }
 pub(super) fn is_indefinite(word: &str) -> bool {
-    INDEFINITE.contains(&word)
+    Classes::of(word).has(INDEFINITE_DETERMINER)
 }
 pub(super) fn is_person_noun(word: &str) -> bool {
-    PERSON_NOUNS.contains(&word)
+    Classes::of(word).has(PERSON_NOUN)
 }
 pub(super) fn is_org_noun(word: &str) -> bool {
-    ORG_NOUNS.contains(&word)
+    Classes::of(word).has(ORG_NOUN)
 }
 pub(super) fn is_generic_source(word: &str) -> bool {
-    GENERIC_SOURCES.contains(&word)
+    Classes::of(word).has(GENERIC_SOURCE)
 }
 /// True for capitalised words that name nobody: days, months, sentence openers.
 pub(super) fn is_not_a_name(word: &str) -> bool {
-    NOT_NAMES.contains(&word)
-}
-pub(super) fn is_name_connector(word: &str) -> bool {
-    NAME_CONNECTORS.contains(&word)
+    Classes::of(word).has(NOT_A_NAME)
 }
 pub(super) fn is_suffix(word: &str) -> bool {
-    SUFFIXES.contains(&word)
+    Classes::of(word).has(SUFFIX)
 }
 pub(super) fn is_abbreviation(word: &str) -> bool {
-    ABBREVIATIONS.contains(&word)
+    Classes::of(word).has(ABBREVIATION)
 }

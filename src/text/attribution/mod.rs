@@ -98,7 +98,7 @@ struct Paragraph {
     sentences: Vec<Range<usize>>,
     cues: Vec<Cue>,
     /// Every capitalised name, for references back to someone not credited by a cue.
-    names: Vec<Phrase>,
+    names: OnceCell<Vec<Phrase>>,
 }
 
 /// A text prepared for attribution. Paragraphs are analysed on first use only, so a text with
@@ -112,6 +112,9 @@ pub struct Document<'t> {
 
 /// References back reach at most this many references deep ("the report" → "the report" → …).
 const MAX_REFERENCE_CHAIN: usize = 8;
+/// A reference back looks at most this many sentences back (within the same and the previous
+/// paragraph), so that hostile text cannot make each lookup walk a whole book.
+const MAX_SENTENCES_BACK: usize = 40;
 
 impl<'t> Document<'t> {
     /// Prepares `text`; `quotations` are the byte ranges of every top-level quotation's words
@@ -131,24 +134,29 @@ impl<'t> Document<'t> {
     /// Whom the text credits for the words at `target` (the pieces of a quotation, or a run of
     /// reused words), judged against the `expected` sources.
     pub fn judge(&self, target: &[Range<usize>], expected: &[Source]) -> Credit {
+        let expected: Vec<Names> = expected.iter().map(Names::of).collect();
+        let expected = expected.as_slice();
         let Some(first) = target.first() else {
             return Credit::missing(None);
         };
         let last = target.last().expect("not empty");
         let first_paragraph = self.paragraph_of(first.start);
         let last_paragraph = self.paragraph_of(last.start);
+        // Tokens are in text order: find each piece's by binary search, so that a paragraph
+        // with thousands of quotations costs no more per quotation than a short one.
         let overlapping = |paragraph: &Paragraph| -> Vec<usize> {
-            paragraph
-                .tokens
-                .iter()
-                .enumerate()
-                .filter(|(_, t)| {
-                    target
-                        .iter()
-                        .any(|r| t.span.start < r.end && r.start < t.span.end)
-                })
-                .map(|(i, _)| i)
-                .collect()
+            let tokens = &paragraph.tokens;
+            let mut found = Vec::new();
+            for piece in target {
+                let mut i = tokens.partition_point(|t| t.span.end <= piece.start);
+                while i < tokens.len() && tokens[i].span.start < piece.end {
+                    if found.last() != Some(&i) {
+                        found.push(i);
+                    }
+                    i += 1;
+                }
+            }
+            found
         };
         let opening = self.paragraph(first_paragraph);
         let first_tokens = overlapping(opening);
@@ -269,18 +277,26 @@ impl<'t> Document<'t> {
         })
     }
 
+    /// The capitalised names of paragraph `index`, found on first use: only references back
+    /// need them.
+    fn names(&self, index: usize) -> &[Phrase] {
+        let paragraph = self.paragraph(index);
+        paragraph.names.get_or_init(|| {
+            paragraph
+                .sentences
+                .iter()
+                .flat_map(|sentence| names_in(self.text, paragraph, index, sentence.clone()))
+                .collect()
+        })
+    }
+
     fn span(&self, phrase: &Phrase) -> Range<usize> {
         let tokens = &self.paragraph(phrase.paragraph).tokens;
         tokens[phrase.tokens.start].span.start..tokens[phrase.tokens.end - 1].span.end
     }
 
     /// The verdict for a cue's phrases.
-    fn decide(
-        &self,
-        primary: Option<&Phrase>,
-        secondary: &[Phrase],
-        expected: &[Source],
-    ) -> Credit {
+    fn decide(&self, primary: Option<&Phrase>, secondary: &[Phrase], expected: &[Names]) -> Credit {
         if let Some(phrase) = primary
             .into_iter()
             .chain(secondary)
@@ -323,7 +339,7 @@ impl<'t> Document<'t> {
         paragraph: &Paragraph,
         index: usize,
         after: Range<usize>,
-        expected: &[Source],
+        expected: &[Names],
     ) -> Option<Credit> {
         let dash = after.start;
         if after.is_empty() || paragraph.tokens[dash].kind != Kind::Dash {
@@ -344,7 +360,7 @@ impl<'t> Document<'t> {
         paragraph: &Paragraph,
         index: usize,
         before: Range<usize>,
-        expected: &[Source],
+        expected: &[Names],
     ) -> Option<Credit> {
         let colon = before.end.checked_sub(1)?;
         if before.is_empty() || paragraph.tokens[colon].kind != Kind::Colon {
@@ -404,19 +420,24 @@ impl<'t> Document<'t> {
 
     fn find_antecedent(&self, phrase: &Phrase, want: &Want, any_name: bool) -> Option<Phrase> {
         let earliest = phrase.paragraph.saturating_sub(1);
+        let mut sentences_left = MAX_SENTENCES_BACK;
         for index in (earliest..=phrase.paragraph).rev() {
             let paragraph = self.paragraph(index);
             let before =
                 |p: &Phrase| index != phrase.paragraph || p.tokens.end <= phrase.tokens.start;
-            for sentence in paragraph.sentences.iter().rev() {
-                if index == phrase.paragraph && sentence.start > phrase.tokens.start {
-                    continue;
+            let last = if index == phrase.paragraph {
+                sentence_of(paragraph, phrase.tokens.start) + 1
+            } else {
+                paragraph.sentences.len()
+            };
+            for sentence in paragraph.sentences[..last].iter().rev() {
+                if sentences_left == 0 {
+                    return None;
                 }
-                let credited = paragraph
-                    .cues
+                sentences_left -= 1;
+                let credited = cues_in(paragraph, sentence.clone())
                     .iter()
                     .rev()
-                    .filter(|cue| sentence.contains(&cue.at))
                     .flat_map(|cue| cue.primary.iter().chain(&cue.secondary));
                 for candidate in credited {
                     if candidate != phrase && before(candidate) && self.accepts(want, candidate) {
@@ -426,10 +447,12 @@ impl<'t> Document<'t> {
                 // Someone named without a cue: the first fitting name of the sentence, which
                 // is usually its subject ("Trump attacked Clinton. He said …" means Trump). A
                 // description ("the paper") refers only to a name that opens its sentence.
-                let named = paragraph.names.iter().filter(|p| {
-                    sentence.contains(&p.tokens.start)
-                        && (any_name || p.tokens.start == sentence.start)
-                });
+                let names = self.names(index);
+                let first = names.partition_point(|p| p.tokens.start < sentence.start);
+                let named = names[first..]
+                    .iter()
+                    .take_while(|p| p.tokens.start < sentence.end)
+                    .filter(|p| any_name || p.tokens.start == sentence.start);
                 for candidate in named {
                     if before(candidate) && self.accepts(want, candidate) {
                         return Some(candidate.clone());
@@ -462,7 +485,7 @@ impl<'t> Document<'t> {
 
     /// True when `phrase` names one of `expected`: a registered name or alias as whole words, or
     /// a speaker's surname not preceded by a different given name.
-    fn matches(&self, phrase: &Phrase, expected: &[Source]) -> bool {
+    fn matches(&self, phrase: &Phrase, expected: &[Names]) -> bool {
         let paragraph = self.paragraph(phrase.paragraph);
         let mut words = phrase_words(paragraph, phrase);
         // "Clinton's campaign manager Robby Mook" credits Mook, not Clinton.
@@ -476,21 +499,35 @@ impl<'t> Document<'t> {
         }
         let lower: Vec<&str> = words.iter().map(|w| w.lower.as_str()).collect();
         expected.iter().any(|source| {
-            std::iter::once(&source.name)
-                .chain(&source.aliases)
-                .any(|name| {
-                    let name = name_words(name);
-                    if name.is_empty() {
-                        return false;
-                    }
-                    if lower.windows(name.len()).any(|w| w == name.as_slice()) {
-                        return true;
-                    }
-                    source.kind == SourceKind::Speaker
-                        && name.len() >= 2
-                        && surname_matches(&words, &name)
-                })
+            source.forms.iter().any(|name| {
+                if lower.windows(name.len()).any(|w| w == name.as_slice()) {
+                    return true;
+                }
+                source.kind == SourceKind::Speaker
+                    && name.len() >= 2
+                    && surname_matches(&words, name)
+            })
         })
+    }
+}
+
+/// A registered source's names as lowercase words, ready to compare with phrases.
+struct Names {
+    kind: SourceKind,
+    /// The name and each alias, none empty.
+    forms: Vec<Vec<String>>,
+}
+
+impl Names {
+    fn of(source: &Source) -> Self {
+        Names {
+            kind: source.kind,
+            forms: std::iter::once(&source.name)
+                .chain(&source.aliases)
+                .map(|name| name_words(name))
+                .filter(|words| !words.is_empty())
+                .collect(),
+        }
     }
 }
 
@@ -512,7 +549,9 @@ fn surname_matches(words: &[&Word], name: &[String]) -> bool {
             && word.capital
             && i.checked_sub(1).is_none_or(|before| {
                 let before = words[before];
-                !before.capital || lexicon::is_title(&before.lower) || name.contains(&before.lower)
+                !before.capital
+                    || before.classes.has(lexicon::TITLE)
+                    || name.iter().any(|n| before.lower == *n)
             })
     })
 }
@@ -522,7 +561,7 @@ fn name_words(name: &str) -> Vec<String> {
     let mut words: Vec<String> = tokens::tokenize(name, 0..name.len(), &[])
         .into_iter()
         .filter_map(|t| match t.kind {
-            Kind::Word(word) => Some(word.lower),
+            Kind::Word(word) => Some(word.lower.to_string()),
             _ => None,
         })
         .collect();
@@ -548,19 +587,22 @@ fn sentence_of(paragraph: &Paragraph, token: usize) -> usize {
 
 /// The first cue in `range` that credits someone.
 fn first_cue(paragraph: &Paragraph, range: Range<usize>) -> Option<&Cue> {
-    paragraph
-        .cues
-        .iter()
-        .find(|cue| range.contains(&cue.at) && credits(cue))
+    cues_in(paragraph, range).iter().find(|cue| credits(cue))
 }
 
 /// The last cue in `range` that credits someone.
 fn last_cue(paragraph: &Paragraph, range: Range<usize>) -> Option<&Cue> {
-    paragraph
-        .cues
+    cues_in(paragraph, range)
         .iter()
         .rev()
-        .find(|cue| range.contains(&cue.at) && credits(cue))
+        .find(|cue| credits(cue))
+}
+
+/// The cues starting in token range `range` (cues are in text order).
+fn cues_in(paragraph: &Paragraph, range: Range<usize>) -> &[Cue] {
+    let start = paragraph.cues.partition_point(|c| c.at < range.start);
+    let end = paragraph.cues.partition_point(|c| c.at < range.end);
+    &paragraph.cues[start..end.max(start)]
 }
 
 /// True when only punctuation stands between token `start` (just after a quotation) and the
@@ -686,17 +728,15 @@ fn analyse(text: &str, index: usize, range: Range<usize>, masked: &[Range<usize>
         tokens,
         sentences,
         cues: Vec::new(),
-        names: Vec::new(),
+        names: OnceCell::new(),
     };
     let mut cues = Vec::new();
-    let mut names = Vec::new();
     for sentence in &paragraph.sentences {
         for at in sentence.clone() {
             if let Some(cue) = cue_at(text, &paragraph, index, sentence.clone(), at) {
                 cues.push(cue);
             }
         }
-        names.extend(names_in(text, &paragraph, index, sentence.clone()));
     }
     // "Hollande said Tuesday in Paris, noting …": a participle speaks for the subject of the
     // reporting verb before it in its sentence, when there is one.
@@ -713,12 +753,16 @@ fn analyse(text: &str, index: usize, range: Range<usize>, masked: &[Range<usize>
         }
     }
     paragraph.cues = cues;
-    paragraph.names = names;
     paragraph
 }
 
 fn word_at(paragraph: &Paragraph, index: usize) -> Option<&Word> {
     paragraph.tokens.get(index).and_then(Token::word)
+}
+
+/// True when token `index` is a word in list `class`.
+fn has_at(paragraph: &Paragraph, index: usize, class: u32) -> bool {
+    word_at(paragraph, index).is_some_and(|w| w.classes.has(class))
 }
 
 fn lower_at(paragraph: &Paragraph, index: usize) -> &str {
@@ -734,6 +778,12 @@ fn cue_at(
     at: usize,
 ) -> Option<Cue> {
     let word = word_at(paragraph, at)?;
+    // Most words start no cue: answer them from the word's classes alone.
+    if !word.classes.has(lexicon::CUE_VERB)
+        && !matches!(word.lower.as_str(), "according" | "in" | "put")
+    {
+        return None;
+    }
     let first_of_sentence = at == sentence.start;
     // "Murphy, the head of the group, Tweeted": a capitalised past tense is still a verb, but
     // "Post" or "Reports" inside a name is not.
@@ -760,7 +810,7 @@ fn cue_at(
                 // "according to local media, …", "according to officials"
                 let end = (at + 2..hi)
                     .find(|&i| {
-                        word_at(paragraph, i).is_none_or(|w| lexicon::is_phrase_break(&w.lower))
+                        word_at(paragraph, i).is_none_or(|w| w.classes.has(lexicon::PHRASE_BREAK))
                     })
                     .unwrap_or(hi);
                 let phrase = classify(text, paragraph, index, usize::MAX, at + 2..end)?;
@@ -779,7 +829,8 @@ fn cue_at(
                 return None;
             }
             // "Smith said in a statement": the verb's cue already holds the credit.
-            if at > lo && word_at(paragraph, at - 1).is_some_and(|w| lexicon::is_cue_verb(&w.lower))
+            if at > lo
+                && word_at(paragraph, at - 1).is_some_and(|w| w.classes.has(lexicon::CUE_VERB))
             {
                 return None;
             }
@@ -861,7 +912,7 @@ fn left_phrase(
     let mut end = cue;
     // "Kelly said": a capitalised word ending in -ly is a name, not an adverb.
     while end > lo
-        && word_at(paragraph, end - 1).is_some_and(|w| !w.capital && lexicon::is_adverb(&w.lower))
+        && word_at(paragraph, end - 1).is_some_and(|w| !w.capital && w.classes.has(lexicon::ADVERB))
     {
         end -= 1;
     }
@@ -886,13 +937,13 @@ fn left_phrase(
         let word = word_at(paragraph, i).expect("a word");
         // Another reporting verb ends the phrase: "Cruz said he's certain Rubio will continue".
         if !word.capital
-            && lexicon::is_cue_verb(&word.lower)
-            && !lexicon::is_noun_or_verb(&word.lower)
+            && word.classes.has(lexicon::CUE_VERB)
+            && !word.classes.has(lexicon::NOUN_OR_VERB_WORD)
         {
             start = i + 1;
             break;
         }
-        if lexicon::is_phrase_break(&word.lower) {
+        if word.classes.has(lexicon::PHRASE_BREAK) {
             start = i + 1;
             // "Smith spoke to the crowd and said": the verbs share the clause's subject.
             if start == end && matches!(lower_at(paragraph, i), "and" | "but" | "then") {
@@ -906,22 +957,23 @@ fn left_phrase(
     let phrase = (start < end)
         .then(|| classify(text, paragraph, index, lo, start..end))
         .flatten();
-    let relative = zone < end && lexicon::is_relative(lower_at(paragraph, zone));
+    let relative = zone < end && has_at(paragraph, zone, lexicon::RELATIVE);
     // "Bozell, founder of the Center, said" / "Golden, Twitter's director, said" / "Huntley,
     // a delegate from California, said": a description between commas, not the speaker.
     let descriptive_zone = zone < end
         && word_at(paragraph, zone).is_some_and(|w| {
             !w.capital
                 || w.possessive
-                || lexicon::is_definite(&w.lower)
-                || lexicon::is_indefinite(&w.lower)
+                || w.classes.has(lexicon::DEFINITE_DETERMINER)
+                || w.classes.has(lexicon::INDEFINITE_DETERMINER)
         });
     if (relative || descriptive_zone || phrase.is_none() || place_continuation(paragraph, lo, zone))
         && let Some(named) = named_before_appositive(text, paragraph, index, lo, zone)
     {
         // "Ruiz, a former Northern Post columnist, said": an indefinite description says what
         // someone is, not who published the words.
-        let identifying = phrase.filter(|_| !lexicon::is_indefinite(lower_at(paragraph, zone)));
+        let identifying =
+            phrase.filter(|_| !has_at(paragraph, zone, lexicon::INDEFINITE_DETERMINER));
         return Some((named, identifying.into_iter().collect()));
     }
     if relative {
@@ -954,8 +1006,9 @@ fn sentence_subject(
         start = dash + 1;
     }
     let opener = word_at(paragraph, start)?;
-    if lexicon::is_phrase_break(&opener.lower)
-        || lexicon::is_not_a_name(&opener.lower) && !lexicon::is_definite(&opener.lower)
+    if opener.classes.has(lexicon::PHRASE_BREAK)
+        || opener.classes.has(lexicon::NOT_A_NAME)
+            && !opener.classes.has(lexicon::DEFINITE_DETERMINER)
         || opener.lower.ends_with("ing")
     {
         let comma = (start..upto).find(|&i| paragraph.tokens[i].kind == Kind::Comma)?;
@@ -966,26 +1019,26 @@ fn sentence_subject(
     if is_pronoun(&first.lower) {
         return classify(text, paragraph, index, lo, start..start + 1);
     }
-    let body = start + usize::from(lexicon::is_definite(&first.lower));
+    let body = start + usize::from(first.classes.has(lexicon::DEFINITE_DETERMINER));
     let is_name = |i: usize| {
-        word_at(paragraph, i).is_some_and(|w| w.capital && !lexicon::is_not_a_name(&w.lower))
+        word_at(paragraph, i).is_some_and(|w| w.capital && !w.classes.has(lexicon::NOT_A_NAME))
     };
     let mut end = body;
     while end < upto {
         let Some(word) = word_at(paragraph, end) else {
             break;
         };
-        if is_name(end) || lexicon::is_name_connector(&word.lower) && is_name(end + 1) {
+        if is_name(end) || word.classes.has(lexicon::NAME_CONNECTOR) && is_name(end + 1) {
             end += 1;
             continue;
         }
-        if lexicon::is_phrase_break(&word.lower) {
+        if word.classes.has(lexicon::PHRASE_BREAK) {
             break;
         }
         // A lowercase word inside a name's description ("front-runner Donald Trump").
         let name_follows = (end + 1..(end + 3).min(upto))
             .take_while(|&j| {
-                word_at(paragraph, j).is_some_and(|w| !lexicon::is_phrase_break(&w.lower))
+                word_at(paragraph, j).is_some_and(|w| !w.classes.has(lexicon::PHRASE_BREAK))
             })
             .any(is_name);
         if !name_follows || !is_descriptive(&word.lower) {
@@ -1001,10 +1054,11 @@ fn sentence_subject(
     }
     // "The Florida senator", "The GOP presidential candidate".
     if let Some(noun) = (end..(end + 2).min(upto)).find(|&i| {
-        word_at(paragraph, i)
-            .is_some_and(|w| lexicon::is_person_noun(&w.lower) || lexicon::is_org_noun(&w.lower))
+        word_at(paragraph, i).is_some_and(|w| {
+            w.classes.has(lexicon::PERSON_NOUN) || w.classes.has(lexicon::ORG_NOUN)
+        })
     }) && (end..noun).all(|i| {
-        word_at(paragraph, i).is_some_and(|w| !w.capital && !lexicon::is_phrase_break(&w.lower))
+        word_at(paragraph, i).is_some_and(|w| !w.capital && !w.classes.has(lexicon::PHRASE_BREAK))
     }) {
         end = noun + 1;
     }
@@ -1071,9 +1125,11 @@ fn named_before_appositive(
             start -= 1;
         }
         let clean = start < name_end
-            && (start..name_end).all(|i| !lexicon::is_phrase_break(lower_at(paragraph, i)))
+            && (start..name_end).all(|i| !has_at(paragraph, i, lexicon::PHRASE_BREAK))
             && word_at(paragraph, start).is_some_and(|w| {
-                w.capital || lexicon::is_definite(&w.lower) || lexicon::is_indefinite(&w.lower)
+                w.capital
+                    || w.classes.has(lexicon::DEFINITE_DETERMINER)
+                    || w.classes.has(lexicon::INDEFINITE_DETERMINER)
             });
         if clean
             && let Some(named) = classify(text, paragraph, index, lo, start..name_end)
@@ -1101,20 +1157,21 @@ fn right_phrase(
     }
     let first = word_at(paragraph, start)?;
     // "said former Sen. Evan Bayh"
-    let titled = (lexicon::is_title(&first.lower) || is_descriptive(&first.lower))
+    let titled = (first.classes.has(lexicon::TITLE) || is_descriptive(&first.lower))
         && (start + 1..(start + 3).min(hi))
             .any(|i| word_at(paragraph, i).is_some_and(|w| w.capital));
     if start >= hi
         || !(first.capital
             || titled
-            || lexicon::is_definite(&first.lower)
-            || lexicon::is_indefinite(&first.lower)
+            || first.classes.has(lexicon::DEFINITE_DETERMINER)
+            || first.classes.has(lexicon::INDEFINITE_DETERMINER)
             || is_pronoun(&first.lower))
     {
         return None;
     }
     let mut end = start + 1;
-    while end < hi && word_at(paragraph, end).is_some_and(|w| !lexicon::is_phrase_break(&w.lower)) {
+    while end < hi && word_at(paragraph, end).is_some_and(|w| !w.classes.has(lexicon::PHRASE_BREAK))
+    {
         end += 1;
     }
     // Nothing after a cue starts a sentence: every capital there is meaningful.
@@ -1138,7 +1195,7 @@ fn appositive_after(
         while stop < hi && word_at(paragraph, stop).is_some() {
             stop += 1;
         }
-        let clean = (end + 1..stop).all(|i| !lexicon::is_phrase_break(lower_at(paragraph, i)));
+        let clean = (end + 1..stop).all(|i| !has_at(paragraph, i, lexicon::PHRASE_BREAK));
         if clean
             && stop > end + 1
             && let Some(appositive) = classify(text, paragraph, index, usize::MAX, end + 1..stop)
@@ -1278,7 +1335,7 @@ fn classify(
     let named = body.clone().any(|i| {
         let word = word_at(paragraph, i).expect("a word");
         word.capital
-            && !lexicon::is_not_a_name(&word.lower)
+            && !word.classes.has(lexicon::NOT_A_NAME)
             && !(i == sentence_start && is_common(&word.lower))
     });
     if named {
@@ -1289,7 +1346,7 @@ fn classify(
             .find(|&i| {
                 word_at(paragraph, i).is_some_and(|w| {
                     w.capital
-                        && !lexicon::is_not_a_name(&w.lower)
+                        && !w.classes.has(lexicon::NOT_A_NAME)
                         && !(i == sentence_start && is_common(&w.lower))
                 })
             })
@@ -1307,7 +1364,7 @@ fn classify(
             range.clone()
         };
         let organisation = determiner == "the"
-            || words.iter().any(|w| lexicon::is_org_noun(&w.lower))
+            || words.iter().any(|w| w.classes.has(lexicon::ORG_NOUN))
             || body.clone().any(|i| {
                 let written = &text[paragraph.tokens[i].span.clone()];
                 written.chars().filter(|c| c.is_alphabetic()).count() >= 2
@@ -1354,7 +1411,7 @@ fn names_in(
         let is_name = |i: usize| {
             word_at(paragraph, i).is_some_and(|w| {
                 w.capital
-                    && !lexicon::is_not_a_name(&w.lower)
+                    && !w.classes.has(lexicon::NOT_A_NAME)
                     && !(i == sentence.start && is_common(&w.lower))
             })
         };
@@ -1367,7 +1424,8 @@ fn names_in(
         while end < sentence.end && !word_at(paragraph, end - 1).is_some_and(|w| w.possessive) {
             if is_name(end) {
                 end += 1;
-            } else if word_at(paragraph, end).is_some_and(|w| lexicon::is_name_connector(&w.lower))
+            } else if word_at(paragraph, end)
+                .is_some_and(|w| w.classes.has(lexicon::NAME_CONNECTOR))
                 && is_name(end + 1)
             {
                 end += 2;
@@ -1382,7 +1440,8 @@ fn names_in(
         while extended < sentence.end
             && extended < end + 2
             && word_at(paragraph, extended).is_some_and(|w| {
-                !w.capital && (lexicon::is_person_noun(&w.lower) || lexicon::is_org_noun(&w.lower))
+                !w.capital
+                    && (w.classes.has(lexicon::PERSON_NOUN) || w.classes.has(lexicon::ORG_NOUN))
             })
         {
             extended += 1;

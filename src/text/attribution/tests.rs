@@ -200,11 +200,50 @@ fn a_name_that_is_not_a_credit_is_ignored() {
 }
 
 #[test]
-fn debug_cases() {
-    let rubio = [speaker("Rubio", &[])];
+fn a_later_clause_or_an_adverb_like_name_does_not_steal_the_credit() {
+    let rubio = [speaker("Marco Rubio", &[])];
     let text = "Rubio said that over the last five days he has begun “to unmask the true nature” of Trump, whom he called a “con artist.”";
-    println!("{:?}", judge(text, "to unmask", &rubio));
-    let kelly = [speaker("Kelly", &[])];
+    assert_eq!(
+        judge(text, "to unmask", &rubio),
+        (Correct, "Rubio".to_owned(), String::new())
+    );
+    let kelly = [speaker("Megyn Kelly", &[])];
     let text = "“People are bullied when they’re 55,” he said.\n\nKelly responded pointedly, with a smile: “Can happen when you’re 45.” She is 45.";
-    println!("{:?}", judge(text, "Can happen", &kelly));
+    assert_eq!(
+        judge(text, "Can happen", &kelly),
+        (Correct, "Kelly".to_owned(), String::new())
+    );
+}
+
+#[test]
+fn participles_and_predicates_credit_the_subject() {
+    let clinton = [speaker("Hillary Clinton", &[])];
+    let text = "Clinton celebrated in Florida with supporters, declaring it “another super Tuesday for our campaign” on the night.";
+    assert_eq!(judge(text, "another", &clinton).0, Correct);
+    let bush = [speaker("Jeb Bush", &[])];
+    let text = "In New Hampshire, Bush referred to Rubio as “a bright, charismatic leader with a future” on Monday.";
+    assert_eq!(judge(text, "a bright", &bush).0, Correct);
+    let hollande = [speaker("Francois Hollande", &[])];
+    let text = "Trump’s “excesses” are sickening, Hollande said Tuesday in Paris, noting the nominee “makes you want to retch at every turn.”";
+    assert_eq!(judge(text, "makes you", &hollande).0, Correct);
+}
+
+proptest::proptest! {
+    #[test]
+    fn any_text_is_judged_without_panicking(text in "\\PC{0,400}") {
+        let quotations = crate::text::quotes::extract(&text);
+        let masked: Vec<Range<usize>> = quotations
+            .iter()
+            .filter(|q| q.parent.is_none())
+            .flat_map(|q| q.pieces.clone())
+            .collect();
+        let document = Document::new(&text, masked);
+        let expected = [speaker("Anna Smith", &["the minister"]), outlet("The Post", &["Post"])];
+        for quotation in &quotations {
+            let credit = document.judge(&quotation.pieces, &expected);
+            for span in credit.credited.iter().chain(&credit.resolved) {
+                proptest::prop_assert!(span.end <= text.len() && text.is_char_boundary(span.start));
+            }
+        }
+    }
 }

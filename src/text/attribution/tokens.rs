@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use super::lexicon;
+use super::lexicon::{self, Classes};
 
 /// What a token is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,14 +25,81 @@ pub(super) enum Kind {
     },
 }
 
+/// A lowercase word, kept inline when short (nearly every word is): analysing a paragraph
+/// allocates once per token list rather than once per word.
+#[derive(Clone, PartialEq, Eq)]
+pub(super) enum Lower {
+    Inline { bytes: [u8; INLINE], len: u8 },
+    Heap(Box<str>),
+}
+
+const INLINE: usize = 22;
+
+impl Lower {
+    fn new(word: &str) -> Self {
+        if word.len() <= INLINE {
+            let mut bytes = [0; INLINE];
+            bytes[..word.len()].copy_from_slice(word.as_bytes());
+            Lower::Inline {
+                bytes,
+                len: u8::try_from(word.len()).expect("at most INLINE bytes"),
+            }
+        } else {
+            Lower::Heap(word.into())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Lower::Inline { bytes, len } => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).expect("copied from a str")
+            }
+            Lower::Heap(word) => word,
+        }
+    }
+}
+
+impl std::ops::Deref for Lower {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Debug for Lower {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_str().fmt(f)
+    }
+}
+
+impl PartialEq<str> for Lower {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Lower {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for Lower {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Word {
     /// Lowercase, without a possessive ending.
-    pub lower: String,
+    pub lower: Lower,
     /// Starts with an uppercase letter.
     pub capital: bool,
     /// Ended with `'s`, `’s` or `s'`.
     pub possessive: bool,
+    /// The word lists `lower` belongs to.
+    pub classes: Classes,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,11 +221,22 @@ fn word_end(text: &str, start: usize, limit: usize) -> usize {
 fn word_token(text: &str, span: Range<usize>) -> Token {
     let written = &text[span.clone()];
     let capital = written.chars().next().is_some_and(char::is_uppercase);
-    let mut lower = written.to_lowercase();
+    // Most words are short ASCII: lowercase them on the stack.
+    let mut buffer = [0u8; INLINE];
+    let heap;
+    let mut lower: &str = if written.is_ascii() && written.len() <= INLINE {
+        let bytes = &mut buffer[..written.len()];
+        bytes.copy_from_slice(written.as_bytes());
+        bytes.make_ascii_lowercase();
+        std::str::from_utf8(bytes).expect("ASCII")
+    } else {
+        heap = written.to_lowercase();
+        &heap
+    };
     let mut possessive = false;
     for suffix in ["'s", "’s", "ʼs"] {
         if lower.len() > suffix.len() && lower.ends_with(suffix) {
-            lower.truncate(lower.len() - suffix.len());
+            lower = &lower[..lower.len() - suffix.len()];
             possessive = true;
             break;
         }
@@ -174,13 +252,19 @@ fn word_token(text: &str, span: Range<usize>) -> Token {
     {
         possessive = true;
     }
-    lower = lower.replace('’', "'");
+    let straightened;
+    if lower.contains('’') {
+        straightened = lower.replace('’', "'");
+        lower = &straightened;
+    }
+    let classes = Classes::of(lower);
     Token {
         span,
         kind: Kind::Word(Word {
-            lower,
+            lower: Lower::new(lower),
             capital,
             possessive,
+            classes,
         }),
     }
 }
@@ -253,7 +337,11 @@ mod tests {
         tokenize(text, 0..text.len(), masked)
             .iter()
             .map(|t| match &t.kind {
-                Kind::Word(w) => format!("{}{}", w.lower, if w.possessive { "'s" } else { "" }),
+                Kind::Word(w) => format!(
+                    "{}{}",
+                    w.lower.as_str(),
+                    if w.possessive { "'s" } else { "" }
+                ),
                 Kind::Quote { .. } => "Q".to_owned(),
                 other => format!("{other:?}"),
             })
