@@ -1,6 +1,7 @@
 //! Checks 4 MiB texts built to be hard on the checker (runs of quotation marks, nesting,
 //! apostrophes, brackets, ellipses, one huge quotation, repeated reuse, invisible and
-//! right-to-left characters) and prints how long each takes: every one must stay linear.
+//! right-to-left characters, thousands of matched quotations in one paragraph for attribution)
+//! and prints how long each takes: every one must stay linear.
 //!
 //! `cargo run --release --example hostile_input`
 
@@ -38,6 +39,18 @@ fn main() {
             "we will not back down whatever the cost to this government ".repeat(mb / 60),
         ),
         ("long word", "a".repeat(mb)),
+        (
+            "matched quotations, one paragraph",
+            "He said “we will not back down, whatever the cost to this government.” "
+                .repeat(mb / 75),
+        ),
+        (
+            "matched, credited far back",
+            format!(
+                "Smith spoke. {}“We will not back down, whatever the cost to this government.”",
+                "The crowd waited. ".repeat(mb / 20)
+            ),
+        ),
         (
             "rtl and zero width",
             "\u{202E}abc\u{200B}def ".repeat(mb / 12),
