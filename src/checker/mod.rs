@@ -19,7 +19,7 @@ use crate::text::{
     words::{for_each_word, words},
 };
 pub use report::{AttributionCheck, CheckSummary, Finding, FindingKind, Report, Verdict};
-use sources::{SourceRef, Sources};
+use sources::{SourceList, Sources};
 
 /// Quotations shorter than this many words are reported TOO_SHORT (scare quotes, titles).
 pub const DEFAULT_MIN_QUOTE_WORDS: usize = 4;
@@ -68,8 +68,6 @@ struct IndexedQuote {
     /// The canonical words as [`word_key`]s, for ranking candidates without re-tokenizing.
     keys: Box<[u32]>,
     retracted: bool,
-    /// Everyone the register credits for the words.
-    sources: Box<[SourceRef]>,
 }
 
 #[derive(Default)]
@@ -78,6 +76,9 @@ struct Indexed {
     quotes: Vec<IndexedQuote>,
     by_hash: HashMap<ContentHash, QuoteId>,
     sources: Sources,
+    /// Everyone the register credits for each quotation, by [`QuoteId`]; apart from the
+    /// quotations themselves, which candidate ranking walks, to keep those compact.
+    credits: Vec<SourceList>,
 }
 
 impl Indexed {
@@ -97,17 +98,8 @@ impl Indexed {
             }
         }
         if let Some(&id) = self.by_hash.get(&hash) {
-            let quote = &mut self.quotes[id as usize];
-            quote.retracted |= retracted;
-            if refs.iter().any(|r| !quote.sources.contains(r)) {
-                let mut sources = std::mem::take(&mut quote.sources).into_vec();
-                sources.extend(
-                    refs.iter()
-                        .filter(|r| !sources.contains(r))
-                        .collect::<Vec<_>>(),
-                );
-                quote.sources = sources.into_boxed_slice();
-            }
+            self.quotes[id as usize].retracted |= retracted;
+            self.credits[id as usize].extend(&refs);
             return;
         }
         let id = QuoteId::try_from(self.quotes.len()).expect("fewer than 4 billion quotes");
@@ -119,8 +111,8 @@ impl Indexed {
             text: text.into(),
             keys: words.iter().map(|w| word_key(w)).collect(),
             retracted,
-            sources: refs.into_boxed_slice(),
         });
+        self.credits.push(SourceList::of(refs));
         self.by_hash.insert(hash, id);
     }
 }
@@ -281,10 +273,11 @@ impl LiveRegister {
             + inner.quotes.capacity() * size_of::<IndexedQuote>()
             + inner.by_hash.capacity() * (size_of::<ContentHash>() + size_of::<QuoteId>() + 1)
             + inner.shingles.heap_bytes()
+            + inner.credits.capacity() * size_of::<SourceList>()
             + inner
-                .quotes
+                .credits
                 .iter()
-                .map(|q| q.sources.len() * size_of::<SourceRef>())
+                .map(SourceList::heap_bytes)
                 .sum::<usize>()
             + inner.sources.heap_bytes()
     }
@@ -373,7 +366,7 @@ fn attribute(
     let refs = inner
         .by_hash
         .get(hash)
-        .map_or(&[][..], |&id| &inner.quotes[id as usize].sources);
+        .map_or(&[][..], |&id| inner.credits[id as usize].as_slice());
     let expected = inner.sources.expected(refs);
     AttributionCheck {
         credit: document.judge(target, &expected),

@@ -13,6 +13,53 @@ pub(super) enum SourceRef {
     Outlet(u32),
 }
 
+/// The sources of one quotation; nearly every quotation has one, kept without a heap
+/// allocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum SourceList {
+    One(SourceRef),
+    Many(Box<[SourceRef]>),
+}
+
+impl SourceList {
+    /// A list of `refs`, which hold no duplicates.
+    pub fn of(refs: Vec<SourceRef>) -> Self {
+        match refs.as_slice() {
+            [one] => SourceList::One(*one),
+            _ => SourceList::Many(refs.into_boxed_slice()),
+        }
+    }
+
+    pub fn as_slice(&self) -> &[SourceRef] {
+        match self {
+            SourceList::One(one) => std::slice::from_ref(one),
+            SourceList::Many(many) => many,
+        }
+    }
+
+    /// Adds the sources of `refs` not yet in the list.
+    pub fn extend(&mut self, refs: &[SourceRef]) {
+        if refs.iter().all(|r| self.as_slice().contains(r)) {
+            return;
+        }
+        let mut all = self.as_slice().to_vec();
+        for r in refs {
+            if !all.contains(r) {
+                all.push(*r);
+            }
+        }
+        *self = SourceList::of(all);
+    }
+
+    /// Heap bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            SourceList::One(_) => 0,
+            SourceList::Many(many) => many.len() * size_of::<SourceRef>(),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct Names {
     name: String,
