@@ -112,6 +112,9 @@ pub struct Document<'t> {
 
 /// References back reach at most this many references deep ("the report" → "the report" → …).
 const MAX_REFERENCE_CHAIN: usize = 8;
+/// A quotation standing alone is credited by the cue before a run of at most this many
+/// quotations standing alone.
+const MAX_QUOTATION_RUN: usize = 4;
 /// A reference back looks at most this many sentences back (within the same and the previous
 /// paragraph), so that hostile text cannot make each lookup walk a whole book.
 const MAX_SENTENCES_BACK: usize = 40;
@@ -257,7 +260,40 @@ impl<'t> Document<'t> {
         {
             return self.decide(cue.primary.as_ref(), &cue.secondary, expected);
         }
+        // 6. A run of quotations after one credit: “…,” Viguerie notes. ¶ “…” ¶ “…”
+        let alone = |paragraph: &Paragraph, sentence: &Range<usize>| {
+            paragraph.tokens[sentence.clone()]
+                .iter()
+                .all(|t| t.word().is_none())
+        };
+        if alone(opening, &opening.sentences[opening_sentence]) {
+            let mut position = self.sentence_before(first_paragraph, opening_sentence);
+            for _ in 0..MAX_QUOTATION_RUN {
+                let Some((index, sentence)) = position else {
+                    break;
+                };
+                let paragraph = self.paragraph(index);
+                let range = paragraph.sentences[sentence].clone();
+                if !alone(paragraph, &range) {
+                    if let Some(cue) = last_cue(paragraph, range) {
+                        return self.decide(cue.primary.as_ref(), &cue.secondary, expected);
+                    }
+                    break;
+                }
+                position = self.sentence_before(index, sentence);
+            }
+        }
         Credit::missing(None)
+    }
+
+    /// The sentence before sentence `sentence` of paragraph `index`, as (paragraph, sentence).
+    fn sentence_before(&self, index: usize, sentence: usize) -> Option<(usize, usize)> {
+        if sentence > 0 {
+            return Some((index, sentence - 1));
+        }
+        let previous = index.checked_sub(1)?;
+        let count = self.paragraph(previous).sentences.len();
+        Some((previous, count.checked_sub(1)?))
     }
 
     fn paragraph_of(&self, byte: usize) -> usize {
@@ -886,6 +922,16 @@ fn cue_at(
             if verb.ends_with("ing") && at > lo && paragraph.tokens[at - 1].kind == Kind::Comma {
                 return sentence_subject(text, paragraph, index, lo, at - 1)
                     .map(|subject| cue(Some((subject, Vec::new())), object.into_iter().collect()));
+            }
+            // "… for the EU, said Geert Wilders.": after a comma, a name following the verb
+            // is its subject.
+            if !addressee
+                && at > lo
+                && paragraph.tokens[at - 1].kind == Kind::Comma
+                && let Some(right) = inverted_subject(text, paragraph, index, at + 1, hi)
+                && matches!(right.0.sort, Sort::Named { .. })
+            {
+                return Some(cue(Some(right), Vec::new()));
             }
             if let Some(left) = left_phrase(text, paragraph, index, lo, at) {
                 return Some(cue(Some(left), object.into_iter().collect()));
