@@ -8,7 +8,7 @@ use std::{path::Path, process::Command};
 use crate::harness::Server;
 
 #[tokio::test]
-async fn a_python_grpcio_client_checks_health_registers_and_reads_a_quote() {
+async fn a_python_grpcio_client_checks_health_registers_reads_and_checks_attribution() {
     let Some(python) = std::env::var_os("VERBATIM_TEST_PYTHON") else {
         eprintln!(
             "skipped: VERBATIM_TEST_PYTHON is unset (run ./scripts/test to set up a Python with grpcio)"

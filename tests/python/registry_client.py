@@ -1,5 +1,6 @@
 """A fact-checker's integration in Python: generate stubs from proto/, check health, register a
-quote and read it back by content hash. Exits non-zero on any failure."""
+quote and read it back by content hash, then check texts that credit it rightly and wrongly.
+Exits non-zero on any failure."""
 
 import argparse
 import hashlib
@@ -42,6 +43,8 @@ def main() -> int:
         sys.path.insert(0, out)
         registry_pb2 = importlib.import_module("verbatim.v1.registry_pb2")
         registry_pb2_grpc = importlib.import_module("verbatim.v1.registry_pb2_grpc")
+        check_pb2 = importlib.import_module("verbatim.v1.check_pb2")
+        check_pb2_grpc = importlib.import_module("verbatim.v1.check_pb2_grpc")
 
         with grpc.insecure_channel(args.server) as channel:
             health = health_pb2_grpc.HealthStub(channel)
@@ -68,6 +71,28 @@ def main() -> int:
             fetched = registry.GetQuote(registry_pb2.GetQuoteRequest(content_hash=content_hash), timeout=10)
             assert fetched.quote.text == text
             assert fetched.quote.attributions[0].speaker == "The Minister"
+
+            words = "We will not raise the fuel duty this year, whatever the models say."
+            registry.RegisterQuote(
+                registry_pb2.RegisterQuoteRequest(text=words, speaker="Helen Marsh"), timeout=10
+            )
+            checker = check_pb2_grpc.CheckerStub(channel)
+            for article, verdict, credited in [
+                (f"Marsh said: “{words}”", check_pb2.ATTRIBUTION_VERDICT_CORRECT, "Marsh"),
+                (f"Bowen said: “{words}”", check_pb2.ATTRIBUTION_VERDICT_MISATTRIBUTED, "Bowen"),
+                (f"The hall was full. “{words}”", check_pb2.ATTRIBUTION_VERDICT_MISSING, ""),
+            ]:
+                response = checker.CheckText(check_pb2.CheckTextRequest(text=article), timeout=10)
+                finding = response.findings[0]
+                assert finding.verdict == check_pb2.MATCH_VERDICT_VERIFIED, finding
+                assert finding.attribution.verdict == verdict, (article, finding.attribution)
+                assert finding.attribution.credited == credited, finding.attribution
+                assert list(finding.attribution.expected) == ["Helen Marsh"], finding.attribution
+                if credited:
+                    # Offsets in UTF-16 code units, as JavaScript and Java count.
+                    span = finding.attribution.credited_span
+                    units = article.encode("utf-16-le")
+                    assert units[span.utf16_start * 2:span.utf16_end * 2].decode("utf-16-le") == credited
 
             try:
                 registry.GetQuote(registry_pb2.GetQuoteRequest(content_hash="sha256:bad"), timeout=10)
