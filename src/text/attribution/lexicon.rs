@@ -74,6 +74,8 @@ const PHRASE_BREAKS: &[&str] = &[
     "been", "has", "had", "have", "would", "will", "could", "should", "can", "may", "might", "not",
     "then", "not", "it", "this", "yet", "though", "although", "whether", "do", "does", "did",
     "being", "having", "what", "how", "why", "there", "here", "once",
+    "amid", "despite", "following", "unlike", "among", "amongst", "throughout", "within", "upon",
+    "via", "toward", "towards", "beyond", "behind", "inside", "outside",
 ];
 
 /// Words that start a relative clause: "Smith, who leads the party, said" credits "Smith".

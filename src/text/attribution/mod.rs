@@ -895,7 +895,7 @@ fn cue_at(
             if before.is_some_and(|b| {
                 let w = lower_at(paragraph, b);
                 lexicon::is_definite(w) || lexicon::is_indefinite(w) || w == "to" && verb == "state"
-            }) || lower_at(paragraph, at + 1) == "of"
+            }) || lower_at(paragraph, at + 1) == "of" && lexicon::is_noun_or_verb(verb)
             {
                 return None;
             }
@@ -905,7 +905,12 @@ fn cue_at(
                 let previous = before.map_or("", |b| lower_at(paragraph, b));
                 let next = paragraph.tokens.get(at + 1).map(|t| &t.kind);
                 let verb_position = if verb.ends_with('s') {
+                    // "… ,” Conway notes."
+                    let after_a_name = before.is_some_and(|b| {
+                        word_at(paragraph, b).is_some_and(|w| w.capital && !w.possessive)
+                    }) && matches!(next, Some(Kind::Terminal) | None);
                     matches!(previous, "he" | "she" | "it")
+                        || after_a_name
                         || matches!(next, Some(Kind::Quote { .. } | Kind::Colon))
                         || lower_at(paragraph, at + 1) == "that"
                 } else {
@@ -1025,7 +1030,21 @@ fn left_phrase(
     if relative {
         return None;
     }
-    phrase.map(|p| (p, Vec::new()))
+    // "The leader of the Anti-Defamation League, Jonathan Greenblatt, warned": the description
+    // opening the sentence names the same speaker.
+    let described_before = (zone > lo + 1 && paragraph.tokens[zone - 1].kind == Kind::Comma)
+        .then(|| {
+            let end = zone - 1;
+            let start = lo;
+            (start < end
+                && (start..end).all(|i| word_at(paragraph, i).is_some())
+                && word_at(paragraph, start)
+                    .is_some_and(|w| w.classes.has(lexicon::DEFINITE_DETERMINER) || w.possessive))
+            .then(|| classify(text, paragraph, index, lo, start..end))
+            .flatten()
+        })
+        .flatten();
+    phrase.map(|p| (p, described_before.into_iter().collect()))
 }
 
 /// The subject that opens a sentence, before token `upto`: "Clinton" in "Clinton celebrated in

@@ -228,6 +228,28 @@ fn participles_and_predicates_credit_the_subject() {
     assert_eq!(judge(text, "makes you", &hollande).0, Correct);
 }
 
+#[test]
+fn verbs_followed_by_of_and_present_tense_after_a_name() {
+    let trump = [speaker("Donald Trump", &[])];
+    let text =
+        "“As far as weapons, they will use anything they can get,” Trump said of terrorists.";
+    assert_eq!(
+        judge(text, "As far", &trump),
+        (Correct, "Trump".to_owned(), String::new())
+    );
+    let conway = [speaker("Kellyanne Conway", &[])];
+    let text = "“Look at the statement he put out after the shootings,” Conway notes.";
+    assert_eq!(judge(text, "Look at", &conway).0, Correct);
+    let un = [outlet("UN Monitoring Team", &["UN"])];
+    let text =
+        "According to UN reports, the group grew. “Fighters assisted the forces in attacks.”";
+    assert_eq!(
+        judge(text, "Fighters", &un),
+        (Correct, "UN reports".to_owned(), String::new()),
+        "“reports” after a name and before a comma is a noun"
+    );
+}
+
 proptest::proptest! {
     #[test]
     fn any_text_is_judged_without_panicking(text in "\\PC{0,400}") {
