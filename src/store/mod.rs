@@ -11,6 +11,7 @@ use crate::text::ContentHash;
 
 #[cfg(test)]
 pub mod conformance;
+mod rows;
 pub mod sqlite;
 
 pub use sqlite::SqliteStore;

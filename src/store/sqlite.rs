@@ -20,6 +20,9 @@ use sqlx::{
     },
 };
 
+use super::rows::{
+    self, AttributionKey, HashBytes, attach_to_entries, attach_to_quotes, from_json, to_json,
+};
 use super::{Store, StoreError};
 use crate::record::{
     Attribution, IndexEntry, Micros, NewQuote, Outlet, Quote, QuoteFilter, Registration,
@@ -192,14 +195,6 @@ async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn to_json(list: &[String]) -> String {
-    serde_json::to_string(list).expect("a list of strings always serializes")
-}
-
-fn from_json(column: &str, text: &str) -> Result<Vec<String>, StoreError> {
-    serde_json::from_str(text)
-        .map_err(|e| StoreError::Corrupt(format!("column {column} holds {text:?}: {e}")))
-}
 
 fn outlet_from_row(row: &SqliteRow) -> Result<Outlet, StoreError> {
     Ok(Outlet {
@@ -279,19 +274,18 @@ async fn attach_attributions(
         .fetch_all(&mut *conn)
         .await
         .map_err(classify)?;
-    let position: HashMap<i64, usize> = quotes
-        .iter()
-        .enumerate()
-        .map(|(i, quote)| (quote.seq, i))
-        .collect();
-    for row in &rows {
-        let seq: i64 = row.try_get("quote_seq").map_err(classify)?;
-        let Some(&i) = position.get(&seq) else {
-            continue;
-        };
-        quotes[i].attributions.push(attribution_from_row(row)?);
-    }
+    attach_to_quotes(quotes, attribution_rows_of(&rows)?);
     Ok(())
+}
+
+/// (quote seq, attribution) of each attribution row.
+fn attribution_rows_of(rows: &[SqliteRow]) -> Result<Vec<(i64, Attribution)>, StoreError> {
+    rows.iter()
+        .map(|row| {
+            let seq: i64 = row.try_get("quote_seq").map_err(classify)?;
+            Ok((seq, attribution_from_row(row)?))
+        })
+        .collect()
 }
 
 async fn fetch_quote(
@@ -318,8 +312,6 @@ async fn fetch_quote(
 /// well under SQLite's 32,766-parameter limit, and a few statements per chunk (instead of a few
 /// per item) is what makes bulk import fast.
 const CHUNK: usize = 400;
-
-type HashBytes = [u8; 32];
 
 /// Which of `outlet_ids` are registered.
 async fn registered_outlets(
@@ -380,13 +372,7 @@ async fn register_chunk(
     let hashes: Vec<&HashBytes> = chunk.iter().map(|q| q.hash.as_bytes()).collect();
     let existing = seqs_of(conn, &hashes).await?;
 
-    // New words, each once (the first item that carries them supplies the text).
-    let mut seen = HashSet::new();
-    let new_words: Vec<&NewQuote> = chunk
-        .iter()
-        .copied()
-        .filter(|q| !existing.contains_key(q.hash.as_bytes()) && seen.insert(*q.hash.as_bytes()))
-        .collect();
+    let new_words = rows::new_words(chunk, &existing);
     if !new_words.is_empty() {
         let mut insert = QueryBuilder::<Sqlite>::new(
             "INSERT INTO quotes (content_hash, text, canonical_text, registered_at) ",
@@ -405,29 +391,8 @@ async fn register_chunk(
         seqs_of(conn, &hashes).await?
     };
 
-    let seq_of = |quote: &NewQuote| -> Result<i64, StoreError> {
-        seqs.get(quote.hash.as_bytes()).copied().ok_or_else(|| {
-            StoreError::Corrupt(format!("quote {} vanished while registering", quote.hash))
-        })
-    };
-    // Each item's attribution identity, computed once: (quote seq, speaker key, outlet id).
-    let item_keys = chunk
-        .iter()
-        .map(|quote| {
-            Ok((
-                seq_of(quote)?,
-                speaker_key(&quote.attribution.speaker),
-                quote.attribution.outlet_id.clone(),
-            ))
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    let mut attribution_rows = Vec::with_capacity(chunk.len());
-    let mut keys = HashSet::new();
-    for (key, quote) in item_keys.iter().zip(chunk) {
-        if keys.insert(key) {
-            attribution_rows.push((key, *quote));
-        }
-    }
+    let item_keys = rows::attribution_keys(chunk, &seqs)?;
+    let attribution_rows = rows::attribution_rows(&item_keys, chunk);
     let mut insert = QueryBuilder::<Sqlite>::new(
         "INSERT INTO attributions (quote_seq, speaker, speaker_key, speaker_aliases, outlet_id, \
          source_url, published_at, registered_at) ",
@@ -455,7 +420,7 @@ async fn register_chunk(
         .fetch_all(&mut *conn)
         .await
         .map_err(classify)?;
-    let mut added = HashSet::with_capacity(added_rows.len());
+    let mut added: HashSet<AttributionKey> = HashSet::with_capacity(added_rows.len());
     for row in &added_rows {
         added.insert((
             row.try_get::<i64, _>("quote_seq").map_err(classify)?,
@@ -463,21 +428,7 @@ async fn register_chunk(
             row.try_get::<String, _>("outlet_id").map_err(classify)?,
         ));
     }
-
-    // Credit each addition to the first item that asked for it; repeats are Existing.
-    let mut words_claimed = HashSet::new();
-    let mut outcomes = Vec::with_capacity(chunk.len());
-    for (key, quote) in item_keys.iter().zip(chunk) {
-        let new_text = !existing.contains_key(quote.hash.as_bytes())
-            && words_claimed.insert(*quote.hash.as_bytes());
-        let new_attribution = added.remove(key);
-        outcomes.push(if new_text || new_attribution {
-            Registration::Created
-        } else {
-            Registration::Existing
-        });
-    }
-    Ok(outcomes)
+    Ok(rows::outcomes(chunk, &item_keys, &existing, added))
 }
 
 impl Store for SqliteStore {
@@ -551,28 +502,16 @@ impl Store for SqliteStore {
             .filter(|id| !id.is_empty())
             .collect();
         let known = registered_outlets(&mut tx, &outlet_ids).await?;
-        let creditable = |q: &NewQuote| {
-            q.attribution.outlet_id.is_empty() || known.contains(&q.attribution.outlet_id)
-        };
-        let valid: Vec<&NewQuote> = batch.iter().filter(|q| creditable(q)).collect();
+        let valid: Vec<&NewQuote> = batch
+            .iter()
+            .filter(|q| rows::creditable(q, &known))
+            .collect();
         let mut valid_outcomes = Vec::with_capacity(valid.len());
         for chunk in valid.chunks(CHUNK) {
             valid_outcomes.extend(register_chunk(&mut tx, chunk, now).await?);
         }
         tx.commit().await.map_err(classify)?;
-        let mut valid_outcomes = valid_outcomes.into_iter();
-        Ok(batch
-            .iter()
-            .map(|q| {
-                if creditable(q) {
-                    valid_outcomes
-                        .next()
-                        .expect("one outcome per creditable item")
-                } else {
-                    Registration::UnknownOutlet
-                }
-            })
-            .collect())
+        Ok(rows::batch_outcomes(batch, &known, valid_outcomes))
     }
 
     async fn get_quote(&self, hash: &ContentHash) -> Result<Option<Quote>, StoreError> {
@@ -650,16 +589,7 @@ impl Store for SqliteStore {
         .fetch_all(&self.reader)
         .await
         .map_err(classify)?;
-        let mut next = 0;
-        for row in &rows {
-            let seq: i64 = row.try_get("quote_seq").map_err(classify)?;
-            while entries.get(next).is_some_and(|e| e.seq < seq) {
-                next += 1;
-            }
-            if let Some(entry) = entries.get_mut(next).filter(|e| e.seq == seq) {
-                entry.attributions.push(attribution_from_row(row)?);
-            }
-        }
+        attach_to_entries(&mut entries, attribution_rows_of(&rows)?);
         Ok(entries)
     }
 

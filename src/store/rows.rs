@@ -1,0 +1,149 @@
+//! What every SQL backend does the same way around its statements: list columns as JSON text,
+//! which items of a batch bring new words or new attributions and what each item's outcome is,
+//! and how attribution rows join the quotes they belong to.
+
+use std::collections::{HashMap, HashSet};
+
+use super::StoreError;
+use crate::record::{Attribution, IndexEntry, NewQuote, Quote, Registration, speaker_key};
+
+/// A content hash as stored: 32 bytes.
+pub(super) type HashBytes = [u8; 32];
+
+/// The identity of one attribution row: (quote seq, speaker key, outlet id).
+pub(super) type AttributionKey = (i64, String, String);
+
+/// A list of strings as a column value.
+pub(super) fn to_json(list: &[String]) -> String {
+    serde_json::to_string(list).expect("a list of strings always serializes")
+}
+
+/// A list of strings from column `column`.
+pub(super) fn from_json(column: &str, text: &str) -> Result<Vec<String>, StoreError> {
+    serde_json::from_str(text)
+        .map_err(|e| StoreError::Corrupt(format!("column {column} holds {text:?}: {e}")))
+}
+
+/// The items of `chunk` whose words are not yet registered, each hash once (the first item that
+/// carries it supplies the text).
+pub(super) fn new_words<'q>(
+    chunk: &[&'q NewQuote],
+    existing: &HashMap<HashBytes, i64>,
+) -> Vec<&'q NewQuote> {
+    let mut seen = HashSet::new();
+    chunk
+        .iter()
+        .copied()
+        .filter(|q| !existing.contains_key(q.hash.as_bytes()) && seen.insert(*q.hash.as_bytes()))
+        .collect()
+}
+
+/// Each item's attribution identity, given the seq of every hash in the chunk.
+pub(super) fn attribution_keys(
+    chunk: &[&NewQuote],
+    seqs: &HashMap<HashBytes, i64>,
+) -> Result<Vec<AttributionKey>, StoreError> {
+    chunk
+        .iter()
+        .map(|quote| {
+            let seq = seqs.get(quote.hash.as_bytes()).copied().ok_or_else(|| {
+                StoreError::Corrupt(format!("quote {} vanished while registering", quote.hash))
+            })?;
+            Ok((
+                seq,
+                speaker_key(&quote.attribution.speaker),
+                quote.attribution.outlet_id.clone(),
+            ))
+        })
+        .collect()
+}
+
+/// The attribution rows to insert: each identity once, with the item that first asked for it.
+pub(super) fn attribution_rows<'k, 'q>(
+    keys: &'k [AttributionKey],
+    chunk: &[&'q NewQuote],
+) -> Vec<(&'k AttributionKey, &'q NewQuote)> {
+    let mut seen = HashSet::new();
+    keys.iter()
+        .zip(chunk)
+        .filter(|(key, _)| seen.insert(*key))
+        .map(|(key, quote)| (key, *quote))
+        .collect()
+}
+
+/// Each item's outcome: Created for the first item that brought new words or a new
+/// attribution, Existing for the rest.
+pub(super) fn outcomes(
+    chunk: &[&NewQuote],
+    keys: &[AttributionKey],
+    existing: &HashMap<HashBytes, i64>,
+    mut added: HashSet<AttributionKey>,
+) -> Vec<Registration> {
+    let mut words_claimed = HashSet::new();
+    keys.iter()
+        .zip(chunk)
+        .map(|(key, quote)| {
+            let new_text = !existing.contains_key(quote.hash.as_bytes())
+                && words_claimed.insert(*quote.hash.as_bytes());
+            // Both are claimed by the first item, so that a repeat is Existing.
+            let new_attribution = added.remove(key);
+            if new_text || new_attribution {
+                Registration::Created
+            } else {
+                Registration::Existing
+            }
+        })
+        .collect()
+}
+
+/// The outcome of every item of `batch`, in order: UnknownOutlet for items whose outlet is not
+/// in `known`, the next of `registered` (one per other item) for the rest.
+pub(super) fn batch_outcomes(
+    batch: &[NewQuote],
+    known: &HashSet<String>,
+    registered: Vec<Registration>,
+) -> Vec<Registration> {
+    let mut registered = registered.into_iter();
+    batch
+        .iter()
+        .map(|q| {
+            if creditable(q, known) {
+                registered.next().expect("one outcome per creditable item")
+            } else {
+                Registration::UnknownOutlet
+            }
+        })
+        .collect()
+}
+
+/// True when `quote` credits no outlet or one in `known`.
+pub(super) fn creditable(quote: &NewQuote, known: &HashSet<String>) -> bool {
+    quote.attribution.outlet_id.is_empty() || known.contains(&quote.attribution.outlet_id)
+}
+
+/// Adds attribution rows (by quote seq, in seq order) to the quotes they belong to.
+pub(super) fn attach_to_quotes(quotes: &mut [Quote], rows: Vec<(i64, Attribution)>) {
+    let position: HashMap<i64, usize> = quotes
+        .iter()
+        .enumerate()
+        .map(|(i, quote)| (quote.seq, i))
+        .collect();
+    for (seq, attribution) in rows {
+        if let Some(&i) = position.get(&seq) {
+            quotes[i].attributions.push(attribution);
+        }
+    }
+}
+
+/// Adds attribution rows (in seq order) to index entries (in seq order).
+pub(super) fn attach_to_entries(entries: &mut [IndexEntry], rows: Vec<(i64, Attribution)>) {
+    let mut next = 0;
+    for (seq, attribution) in rows {
+        while entries.get(next).is_some_and(|e| e.seq < seq) {
+            next += 1;
+        }
+        if let Some(entry) = entries.get_mut(next).filter(|e| e.seq == seq) {
+            entry.attributions.push(attribution);
+        }
+    }
+}
