@@ -9,6 +9,12 @@ use clap::{Args, ValueEnum};
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:50051";
 /// Default store: a SQLite file in the working directory.
 pub const DEFAULT_STORE: &str = "sqlite://verbatim.db";
+/// Default PostgreSQL pool size (`--pg-pool-size`).
+pub const DEFAULT_PG_POOL_SIZE: u32 = 10;
+/// Default PostgreSQL connect timeout in seconds (`--pg-connect-timeout`).
+pub const DEFAULT_PG_CONNECT_TIMEOUT_SECS: u64 = 5;
+/// Default PostgreSQL statement timeout in seconds (`--pg-statement-timeout`).
+pub const DEFAULT_PG_STATEMENT_TIMEOUT_SECS: u64 = 30;
 /// Default cap on a quotation's length, in characters (Unicode scalar values).
 pub const DEFAULT_MAX_QUOTE_CHARS: usize = 5_000;
 /// Default cap on one request message, in bytes.
@@ -33,9 +39,25 @@ pub struct ServeArgs {
     pub listen: SocketAddr,
 
     /// Where the register lives: sqlite://FILE (relative to the working directory),
-    /// sqlite:///ABSOLUTE/PATH, or sqlite::memory: for a register that vanishes on exit.
+    /// sqlite:///ABSOLUTE/PATH, sqlite::memory: for a register that vanishes on exit, or
+    /// postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE for a register several replicas share.
     #[arg(long, env = "VERBATIM_STORE", default_value = DEFAULT_STORE)]
     pub store: String,
+
+    /// PostgreSQL store only: connections in the pool.
+    #[arg(long, env = "VERBATIM_PG_POOL_SIZE", default_value_t = DEFAULT_PG_POOL_SIZE,
+          value_parser = clap::value_parser!(u32).range(1..=1_000))]
+    pub pg_pool_size: u32,
+
+    /// PostgreSQL store only: seconds to open a connection or wait for a free one.
+    #[arg(long, env = "VERBATIM_PG_CONNECT_TIMEOUT", default_value_t = DEFAULT_PG_CONNECT_TIMEOUT_SECS,
+          value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    pub pg_connect_timeout: u64,
+
+    /// PostgreSQL store only: seconds one statement may run before the database cancels it.
+    #[arg(long, env = "VERBATIM_PG_STATEMENT_TIMEOUT", default_value_t = DEFAULT_PG_STATEMENT_TIMEOUT_SECS,
+          value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    pub pg_statement_timeout: u64,
 
     /// Longest quotation accepted, in characters.
     #[arg(long, env = "VERBATIM_MAX_QUOTE_CHARS", default_value_t = DEFAULT_MAX_QUOTE_CHARS,
@@ -82,6 +104,17 @@ pub struct ServeConfig {
     pub limits: Limits,
     /// Time in-flight calls get after a shutdown signal.
     pub drain_timeout: Duration,
+}
+
+impl ServeArgs {
+    /// The PostgreSQL store's settings from the `--pg-*` flags.
+    pub fn pg_settings(&self) -> crate::store::PgSettings {
+        crate::store::PgSettings {
+            pool_size: self.pg_pool_size,
+            connect_timeout: Duration::from_secs(self.pg_connect_timeout),
+            statement_timeout: Duration::from_secs(self.pg_statement_timeout),
+        }
+    }
 }
 
 impl From<&ServeArgs> for ServeConfig {

@@ -8,7 +8,7 @@ use verbatim::{
     cli::{self, Cli, Command},
     config::{ServeArgs, ServeConfig},
     server,
-    store::SqliteStore,
+    store::{PgStore, SqliteStore},
     telemetry,
 };
 
@@ -46,15 +46,22 @@ fn main() -> ExitCode {
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     telemetry::init(args.log_format, "info");
     let config = ServeConfig::from(&args);
-    let store = SqliteStore::open(&args.store).await?;
-    tracing::info!(store = %verbatim::store::redact_url(&args.store), "store open");
-    let listener = TcpListener::bind(args.listen)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
-    server::run(listener, config, store, shutdown_signal(), |address| {
-        eprintln!("listening on {address}");
-    })
-    .await?;
+    let redacted = verbatim::store::redact_url(&args.store);
+    let listener = || async {
+        TcpListener::bind(args.listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))
+    };
+    let ready = |address| eprintln!("listening on {address}");
+    if args.store.starts_with("postgres:") || args.store.starts_with("postgresql:") {
+        let store = PgStore::open(&args.store, args.pg_settings()).await?;
+        tracing::info!(store = %redacted, "store open");
+        server::run(listener().await?, config, store, shutdown_signal(), ready).await?;
+    } else {
+        let store = SqliteStore::open(&args.store).await?;
+        tracing::info!(store = %redacted, "store open");
+        server::run(listener().await?, config, store, shutdown_signal(), ready).await?;
+    }
     Ok(())
 }
 

@@ -1,5 +1,5 @@
-//! The register's storage: one [`Store`] trait, the embedded SQLite backend, and the conformance
-//! suite every backend must pass.
+//! The register's storage: one [`Store`] trait, the embedded SQLite backend, the PostgreSQL
+//! backend for several replicas, and the conformance suite every backend must pass.
 //!
 //! This is the only module that talks SQL. It stores what it is given: validation, canonical
 //! form and hashing happen before a record gets here.
@@ -11,9 +11,11 @@ use crate::text::ContentHash;
 
 #[cfg(test)]
 pub mod conformance;
+pub mod postgres;
 mod rows;
 pub mod sqlite;
 
+pub use postgres::{PgSettings, PgStore};
 pub use sqlite::SqliteStore;
 
 /// Everything that can go wrong in a store.

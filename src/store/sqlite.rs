@@ -62,8 +62,10 @@ impl SqliteStore {
         if !url.starts_with("sqlite:") {
             return Err(StoreError::BadUrl {
                 url: super::redact_url(url),
-                problem: "the embedded store takes a `sqlite:` URL, such as sqlite://verbatim.db"
-                    .into(),
+                problem:
+                    "use sqlite://FILE for the embedded store or postgres://USER@HOST/DATABASE \
+                          for PostgreSQL"
+                        .into(),
             });
         }
         let options = SqliteConnectOptions::from_str(url)
@@ -194,7 +196,6 @@ async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
     }
     Ok(())
 }
-
 
 fn outlet_from_row(row: &SqliteRow) -> Result<Outlet, StoreError> {
     Ok(Outlet {

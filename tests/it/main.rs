@@ -8,5 +8,6 @@ mod corpus;
 mod harness;
 mod layering;
 mod lifecycle;
+mod postgres;
 mod python;
 mod registry;

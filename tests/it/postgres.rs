@@ -1,0 +1,137 @@
+//! The server on the PostgreSQL store, over real gRPC: the shared example registers, checks and
+//! attributes as on the embedded store, and a second server on the same database sees the same
+//! register. Skipped, saying so, when `DATABASE_URL` is unset.
+
+use verbatim::proto::v1::{self as pb, checker_client::CheckerClient};
+
+use crate::harness::{Server, cli, shared_examples};
+
+/// A fresh database on the server at `DATABASE_URL`, dropped when the guard goes.
+pub struct FreshDatabase {
+    base: String,
+    name: String,
+    pub url: String,
+}
+
+impl FreshDatabase {
+    pub async fn create() -> Option<FreshDatabase> {
+        let Ok(base) = std::env::var("DATABASE_URL") else {
+            eprintln!("skipped: DATABASE_URL is unset (PostgreSQL tests need a server)");
+            return None;
+        };
+        let name = format!(
+            "verbatim_it_{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .expect("after 1970")
+                .as_nanos()
+        );
+        let admin = sqlx::PgPool::connect(&base)
+            .await
+            .expect("DATABASE_URL answers");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&admin)
+            .await
+            .expect("a test database can be created");
+        admin.close().await;
+        let (prefix, _) = base.rsplit_once('/').expect("a database in DATABASE_URL");
+        let url = format!("{prefix}/{name}");
+        Some(FreshDatabase { base, name, url })
+    }
+}
+
+impl Drop for FreshDatabase {
+    fn drop(&mut self) {
+        let base = self.base.clone();
+        let name = self.name.clone();
+        // Dropping happens outside any runtime the test may still be running on.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            runtime.block_on(async {
+                if let Ok(admin) = sqlx::PgPool::connect(&base).await {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&admin)
+                    .await;
+                    admin.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+#[tokio::test]
+async fn the_shared_example_checks_the_same_on_postgresql_and_a_second_server_sees_it() {
+    let Some(database) = FreshDatabase::create().await else {
+        return;
+    };
+    let Some(examples) = shared_examples() else {
+        return;
+    };
+    let first = Server::start_on(&database.url, &["--pg-pool-size", "4"]);
+    let register = examples.join("regional-concerns-register.jsonl");
+    let (code, stdout, stderr) = cli(&first.url(), &["import", register.to_str().expect("utf-8")]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("quotes 4 new"), "{stdout}");
+
+    // A second server on the same database loads what the first registered.
+    let second = Server::start_on(&database.url, &[]);
+    let article = std::fs::read_to_string(examples.join("regional-concerns-article.txt"))
+        .expect("the article");
+    for server in [&first, &second] {
+        let mut checker = CheckerClient::connect(server.url()).await.expect("connect");
+        let response = checker
+            .check_text(pb::CheckTextRequest {
+                text: article.clone(),
+                ..Default::default()
+            })
+            .await
+            .expect("check")
+            .into_inner();
+        let summary = response.summary.expect("a summary");
+        assert_eq!(
+            (summary.verified, summary.attribution_correct),
+            (4, 4),
+            "{response:?}"
+        );
+    }
+    let (code, stdout, _) = cli(
+        &second.url(),
+        &["quote", "list", "--outlet", "express-tribune"],
+    );
+    assert_eq!(code, 0);
+    assert!(stdout.contains("express-tribune"), "{stdout}");
+    assert!(
+        !first.log_text().contains("postgres://postgres@"),
+        "the store URL is logged without credentials only as redacted"
+    );
+}
+
+#[tokio::test]
+async fn a_bad_postgresql_url_is_refused_without_its_password() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_verbatim"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--store",
+            "postgres://verbatim:hunter2@127.0.0.1:1/none",
+            "--pg-connect-timeout",
+            "1",
+        ])
+        .output()
+        .expect("the binary runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+    assert!(
+        stderr.contains("unavailable") || stderr.contains("cannot"),
+        "{stderr}"
+    );
+}
