@@ -6,6 +6,7 @@
 pub mod checker;
 pub mod cli;
 pub mod config;
+pub mod export;
 pub mod proto;
 pub mod record;
 pub mod server;

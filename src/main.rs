@@ -29,6 +29,10 @@ fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)).map(|()| ExitCode::SUCCESS),
+        Command::Export { store } => {
+            exit_quietly_on_closed_pipe();
+            runtime.block_on(export(&store)).map(|()| ExitCode::SUCCESS)
+        }
         _ => {
             exit_quietly_on_closed_pipe();
             runtime.block_on(cli::run(cli))
@@ -62,6 +66,22 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!(store = %redacted, "store open");
         server::run(listener().await?, config, store, shutdown_signal(), ready).await?;
     }
+    Ok(())
+}
+
+/// `verbatim export`: the register to stdout, a summary to stderr.
+async fn export(store: &str) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let summary = verbatim::export::run(store, &mut out).await?;
+    eprintln!(
+        "exported {}: {} outlets, {} quotes, {} attributions, {} retractions",
+        verbatim::store::redact_url(store),
+        summary.outlets,
+        summary.quotes,
+        summary.attributions,
+        summary.retractions
+    );
     Ok(())
 }
 

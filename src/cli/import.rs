@@ -32,6 +32,7 @@ pub struct ImportSummary {
     pub outlets_updated: u64,
     pub quotes_created: u64,
     pub quotes_existing: u64,
+    pub quotes_retracted: u64,
     /// Every line that was not imported, in line order.
     pub rejected: Vec<RejectedLine>,
 }
@@ -53,6 +54,15 @@ pub struct RejectedLine {
 enum RegisterLine {
     Outlet(OutletLine),
     Quote(QuoteLine),
+    Retraction(RetractionLine),
+}
+
+/// A retraction, applied after every quote is registered (`verbatim export` writes one after
+/// the quote it retracts).
+#[derive(Debug, Deserialize)]
+struct RetractionLine {
+    content_hash: String,
+    reason: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -164,11 +174,13 @@ pub async fn run(connection: &mut Connection, file: &str) -> anyhow::Result<Impo
 
     // Pass 1: outlets, and every line that does not parse.
     let mut outlets = Vec::new();
+    let mut retractions = Vec::new();
     let mut quote_lines = 0u64;
     source.for_each_line(|number, line| {
         match parse(line) {
             Ok(RegisterLine::Outlet(outlet)) => outlets.push((number, outlet)),
             Ok(RegisterLine::Quote(_)) => quote_lines += 1,
+            Ok(RegisterLine::Retraction(retraction)) => retractions.push((number, retraction)),
             Err(reason) => summary.rejected.push(invalid(number, reason)),
         }
         Ok(())
@@ -243,6 +255,22 @@ pub async fn run(connection: &mut Connection, file: &str) -> anyhow::Result<Impo
             code: client::code_name(tonic::Code::from(rejected.code)).into(),
             reason: rejected.reason,
         });
+    }
+
+    // Pass 3: retractions, once the quotes they name are registered.
+    for (number, retraction) in retractions {
+        let request = pb::RetractQuoteRequest {
+            content_hash: retraction.content_hash,
+            reason: retraction.reason,
+        };
+        match connection.registry.retract_quote(request).await {
+            Ok(_) => summary.quotes_retracted += 1,
+            Err(status) => summary.rejected.push(RejectedLine {
+                line: number,
+                code: client::code_name(status.code()).into(),
+                reason: status.message().into(),
+            }),
+        }
     }
     summary.rejected.sort_by_key(|r| r.line);
     Ok(summary)

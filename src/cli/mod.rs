@@ -60,6 +60,13 @@ pub enum Command {
         /// The file, one JSON object a line: {"kind":"outlet",…} or {"kind":"quote",…}.
         file: String,
     },
+    /// Write a whole register (outlets, quotes with every attribution, retractions) to stdout
+    /// in the import format, reading the store directly: `verbatim export --store URL > FILE`.
+    Export {
+        /// The store to read: sqlite://FILE or postgres://USER@HOST/DATABASE.
+        #[arg(long, env = "VERBATIM_STORE", default_value = crate::config::DEFAULT_STORE)]
+        store: String,
+    },
     /// Check a text's quotations against the register (`-` reads stdin). Exit 0 when nothing
     /// needs attention, 1 when a quotation is misquoted or retracted, 2 on error.
     Check {
@@ -171,7 +178,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let out = Output::new(cli.json);
     let timeout = Duration::from_secs(cli.timeout.max(1));
     match cli.command {
-        Command::Serve(_) => bail!("`serve` is handled by main"),
+        Command::Serve(_) | Command::Export { .. } => bail!("`serve` and `export` run in main"),
         Command::Hash { text } => {
             let text = read_arg_or_stdin(text)?;
             let canonical = CanonicalText::of(&text);

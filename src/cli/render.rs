@@ -230,13 +230,18 @@ impl Output {
             print_json(&json!({
                 "file": file,
                 "outlets": { "created": summary.outlets_created, "updated": summary.outlets_updated },
-                "quotes": { "created": summary.quotes_created, "existing": summary.quotes_existing },
+                "quotes": { "created": summary.quotes_created, "existing": summary.quotes_existing, "retracted": summary.quotes_retracted },
                 "rejected": rejected,
             }));
             return;
         }
+        let retracted = if summary.quotes_retracted > 0 {
+            format!(", {} retracted", summary.quotes_retracted)
+        } else {
+            String::new()
+        };
         println!(
-            "imported {file}: outlets {} new, {} updated; quotes {} new, {} already registered; {} rejected",
+            "imported {file}: outlets {} new, {} updated; quotes {} new, {} already registered{retracted}; {} rejected",
             summary.outlets_created,
             summary.outlets_updated,
             summary.quotes_created,

@@ -5,6 +5,7 @@ mod attribution;
 mod check;
 mod cli;
 mod corpus;
+mod export;
 mod harness;
 mod layering;
 mod lifecycle;
