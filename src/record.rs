@@ -117,6 +117,24 @@ pub struct IndexEntry {
     pub retracted: bool,
 }
 
+/// One entry of the change feed: what a replica must apply to stay in step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// Position in the feed; strictly increasing in commit order.
+    pub seq: i64,
+    /// What changed.
+    pub what: Changed,
+}
+
+/// The current state of what a [`Change`] touched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Changed {
+    /// A quote gained words, an attribution or a retraction: its whole current index entry.
+    Quote(IndexEntry),
+    /// An outlet was created or updated.
+    Outlet(Outlet),
+}
+
 /// A quotation to register, already canonicalized and hashed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewQuote {

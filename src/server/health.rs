@@ -1,5 +1,6 @@
-//! `grpc.health.v1` status: SERVING once the store is open, NOT_SERVING while a periodic store
-//! probe fails and from the moment shutdown begins.
+//! `grpc.health.v1` status: SERVING once the store is open; the Registry NOT_SERVING while the
+//! store cannot be reached (checks go on from the in-memory index); everything NOT_SERVING from
+//! the moment shutdown begins.
 
 use std::{
     sync::{
@@ -49,13 +50,26 @@ impl Health {
         }
     }
 
+    /// Reports the Registry (which needs the store) SERVING or NOT_SERVING; the Checker answers
+    /// from its index either way.
+    pub async fn set_registry_serving(&self, serving: bool) {
+        let status = if serving && !self.shutting_down.load(Ordering::SeqCst) {
+            ServingStatus::Serving
+        } else {
+            ServingStatus::NotServing
+        };
+        self.reporter
+            .set_service_status(REGISTRY_SERVICE, status)
+            .await;
+    }
+
     /// Reports NOT_SERVING for good.
     pub async fn begin_shutdown(&self) {
         self.shutting_down.store(true, Ordering::SeqCst);
         self.set_serving(false).await;
     }
 
-    /// Probes the store forever, reporting each change of its health.
+    /// Probes the store forever, reporting the Registry's health as the store's changes.
     pub async fn probe<S: Store>(self, store: Arc<S>) {
         let mut healthy = true;
         let mut ticker = tokio::time::interval(PROBE_INTERVAL);
@@ -76,7 +90,7 @@ impl Health {
             if now_healthy != healthy {
                 tracing::info!(healthy = now_healthy, "store health changed");
                 healthy = now_healthy;
-                self.set_serving(healthy).await;
+                self.set_registry_serving(healthy).await;
             }
         }
     }

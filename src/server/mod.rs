@@ -6,6 +6,7 @@
 
 pub mod check_api;
 pub mod convert;
+mod follower;
 mod health;
 pub mod quote_cache;
 pub mod registry_api;
@@ -65,7 +66,6 @@ pub async fn run<S: Store>(
     let (reporter, health_service) = tonic_health::server::health_reporter();
     let health = health::Health::new(reporter);
     health.set_serving(true).await;
-    let probe = tokio::spawn(health.clone().probe(Arc::clone(&store)));
 
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
@@ -77,6 +77,8 @@ pub async fn run<S: Store>(
         .build_v1alpha()?;
 
     let loading = std::time::Instant::now();
+    // Changes committed while the register loads are applied again by the follower: harmless.
+    let feed_position = store.latest_change().await?;
     let live = Arc::new(LiveRegister::load(store.as_ref()).await?);
     tracing::info!(
         quotes = live.len(),
@@ -85,6 +87,18 @@ pub async fn run<S: Store>(
         "register loaded for checking"
     );
     let cache = Arc::new(QuoteCache::new());
+    // A shared store is followed (which also watches its health); a private one is probed.
+    let watcher = if store.is_shared() {
+        tokio::spawn(follower::follow(
+            Arc::clone(&store),
+            Arc::clone(&live),
+            Arc::clone(&cache),
+            health.clone(),
+            feed_position,
+        ))
+    } else {
+        tokio::spawn(health.clone().probe(Arc::clone(&store)))
+    };
     let registry = RegistryServer::new(RegistryApi::new(
         Arc::clone(&store),
         limits,
@@ -139,7 +153,7 @@ pub async fn run<S: Store>(
             Ok(())
         }
     };
-    probe.abort();
+    watcher.abort();
     store.close().await;
     tracing::info!("store closed");
     outcome

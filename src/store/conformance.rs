@@ -1,7 +1,7 @@
 //! One suite of behaviour every [`Store`] backend must show, run by each backend's tests.
 
 use super::Store;
-use crate::record::{Attribution, NewQuote, Outlet, QuoteFilter, Registration};
+use crate::record::{Attribution, Changed, NewQuote, Outlet, QuoteFilter, Registration};
 use crate::text::{CanonicalText, CanonicalVersion, ContentHash};
 
 /// Runs every check against a store that starts empty.
@@ -13,6 +13,7 @@ pub async fn run_all<S: Store>(store: &S) {
     listing_pages_in_registration_order_with_filters(store).await;
     retraction_keeps_the_quote_and_the_first_reason(store).await;
     index_entries_list_every_quote_once(store).await;
+    the_change_feed_follows_every_write(store).await;
     store.ping().await.expect("the store answers a ping");
 }
 
@@ -277,4 +278,55 @@ async fn index_entries_list_every_quote_once<S: Store>(store: &S) {
         entries.iter().any(|e| e.retracted),
         "the retracted quote is marked"
     );
+}
+
+async fn the_change_feed_follows_every_write<S: Store>(store: &S) {
+    let mark = store.latest_change().await.expect("latest change");
+    assert!(mark > 0, "earlier writes are in the feed");
+    store
+        .upsert_outlet(&outlet("feed", "Feed News"))
+        .await
+        .expect("upsert");
+    let quote = new_quote("Changes reach every replica in order.", "Ada Feed", "feed");
+    assert_eq!(register(store, &quote).await, Registration::Created);
+    let other = new_quote("Changes reach every replica in order.", "Bo Feed", "");
+    assert_eq!(register(store, &other).await, Registration::Created);
+    assert_eq!(register(store, &other).await, Registration::Existing);
+    store
+        .retract_quote(&quote.hash, "disowned", 7)
+        .await
+        .expect("retract")
+        .expect("the quote exists");
+    store
+        .retract_quote(&quote.hash, "again", 8)
+        .await
+        .expect("retract again");
+
+    let changes = store.changes_since(mark, 100).await.expect("changes");
+    assert_eq!(
+        changes.len(),
+        4,
+        "outlet, words, attribution, retraction: {changes:?}"
+    );
+    assert!(changes.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert!(matches!(&changes[0].what, Changed::Outlet(o) if o.name == "Feed News"));
+    for change in &changes[1..] {
+        let Changed::Quote(entry) = &change.what else {
+            panic!("a quote change: {change:?}");
+        };
+        assert_eq!(entry.hash, quote.hash);
+        // Each change carries the current state: both attributions, retracted.
+        assert_eq!(entry.attributions.len(), 2);
+        assert!(entry.retracted);
+    }
+    let latest = store.latest_change().await.expect("latest");
+    assert_eq!(latest, changes[3].seq);
+    assert!(
+        store
+            .changes_since(latest, 100)
+            .await
+            .expect("none")
+            .is_empty()
+    );
+    assert_eq!(store.changes_since(mark, 2).await.expect("a page").len(), 2);
 }

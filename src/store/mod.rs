@@ -6,7 +6,9 @@
 
 use std::future::Future;
 
-use crate::record::{IndexEntry, Micros, NewQuote, Outlet, Quote, QuoteFilter, Registration};
+use crate::record::{
+    Change, IndexEntry, Micros, NewQuote, Outlet, Quote, QuoteFilter, Registration,
+};
 use crate::text::ContentHash;
 
 #[cfg(test)]
@@ -116,6 +118,25 @@ pub trait Store: Send + Sync + 'static {
         reason: &str,
         at: Micros,
     ) -> impl Future<Output = Result<Option<Quote>, StoreError>> + Send;
+
+    /// The newest position of the change feed (0 before any change).
+    fn latest_change(&self) -> impl Future<Output = Result<i64, StoreError>> + Send;
+
+    /// Up to `limit` changes after position `after`, in order, each with the current state of
+    /// what it touched.
+    fn changes_since(
+        &self,
+        after: i64,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<Change>, StoreError>> + Send;
+
+    /// True when other processes may write to the same register (so a server must follow the
+    /// change feed to stay in step with them).
+    fn is_shared(&self) -> bool;
+
+    /// Returns when a change may have been committed by another process, or after `timeout`.
+    /// A store that cannot tell simply waits out the timeout.
+    fn wait_for_change(&self, timeout: std::time::Duration) -> impl Future<Output = ()> + Send;
 
     /// Checks that the database answers.
     fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;

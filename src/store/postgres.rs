@@ -5,11 +5,15 @@
 //! replicas are serialized: quote `seq` values then become visible in the order they were given
 //! out, which is what lets readers page (and replicas catch up) by `seq` without skipping rows.
 
-use std::{collections::HashSet, str::FromStr, time::Duration};
+use std::{
+    collections::{HashMap, HashSet},
+    str::FromStr,
+    time::Duration,
+};
 
 use sqlx::{
     PgConnection, Postgres, QueryBuilder, Row,
-    postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow},
+    postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow},
 };
 
 use super::rows::{
@@ -17,16 +21,25 @@ use super::rows::{
 };
 use super::{Store, StoreError};
 use crate::record::{
-    Attribution, IndexEntry, Micros, NewQuote, Outlet, Quote, QuoteFilter, Registration,
+    Attribution, Change, IndexEntry, Micros, NewQuote, Outlet, Quote, QuoteFilter, Registration,
     Retraction, now_micros, speaker_key,
 };
 use crate::text::ContentHash;
 
 /// Schema migrations, applied in order at start; the number is the schema version each leaves.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    include_str!("../../migrations/postgres/0001_register.sql"),
-)];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        include_str!("../../migrations/postgres/0001_register.sql"),
+    ),
+    (
+        2,
+        include_str!("../../migrations/postgres/0002_changes.sql"),
+    ),
+];
+
+/// The channel every write notifies and every replica listens on.
+const CHANGES_CHANNEL: &str = "verbatim_changes";
 
 /// Advisory lock keys ("verbatim" and its purpose, as two 32-bit halves).
 const MIGRATION_LOCK: i64 = 0x7665_7262_0000_0001;
@@ -62,9 +75,11 @@ impl Default for PgSettings {
 }
 
 /// The PostgreSQL store.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct PgStore {
     pool: PgPool,
+    /// Listens for other replicas' writes; opened on first wait, reopened after it fails.
+    listener: tokio::sync::Mutex<Option<PgListener>>,
 }
 
 impl PgStore {
@@ -96,7 +111,10 @@ impl PgStore {
             .await
             .map_err(classify)?;
         migrate(&pool).await?;
-        Ok(PgStore { pool })
+        Ok(PgStore {
+            pool,
+            listener: tokio::sync::Mutex::new(None),
+        })
     }
 
     /// Begins a write transaction holding the register's write lock.
@@ -396,7 +414,70 @@ async fn register_chunk(
             row.try_get::<String, _>("outlet_id").map_err(classify)?,
         ));
     }
-    Ok(rows::outcomes(chunk, &item_keys, &existing, added))
+    let outcomes = rows::outcomes(chunk, &item_keys, &existing, added);
+    let changed = rows::changed_quotes(&item_keys, &outcomes);
+    if !changed.is_empty() {
+        sqlx::query("INSERT INTO changes (quote_seq, at) SELECT unnest($1::bigint[]), $2")
+            .bind(&changed)
+            .bind(now)
+            .execute(&mut *conn)
+            .await
+            .map_err(classify)?;
+        notify(conn).await?;
+    }
+    Ok(outcomes)
+}
+
+/// Tells every listening replica, at commit, that the change feed moved.
+async fn notify(conn: &mut PgConnection) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_notify($1, '')")
+        .bind(CHANGES_CHANNEL)
+        .execute(&mut *conn)
+        .await
+        .map_err(classify)?;
+    Ok(())
+}
+
+fn entry_from_row(row: &PgRow) -> Result<IndexEntry, StoreError> {
+    Ok(IndexEntry {
+        seq: row.try_get("seq").map_err(classify)?,
+        hash: hash_from_row(row)?,
+        text: row.try_get("text").map_err(classify)?,
+        retracted: row.try_get("retracted").map_err(classify)?,
+        attributions: Vec::new(),
+    })
+}
+
+/// Index entries (with attributions) of the quotes whose seq is in `seqs`.
+async fn entries_by_seq(
+    conn: &mut PgConnection,
+    seqs: &[i64],
+) -> Result<HashMap<i64, IndexEntry>, StoreError> {
+    if seqs.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let found = sqlx::query(
+        "SELECT seq, content_hash, text, retracted_at IS NOT NULL AS retracted FROM quotes \
+         WHERE seq = ANY($1) ORDER BY seq",
+    )
+    .bind(seqs)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(classify)?;
+    let mut entries = found
+        .iter()
+        .map(entry_from_row)
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let found = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {ATTRIBUTION_COLUMNS} FROM attributions WHERE quote_seq = ANY($1) \
+         ORDER BY quote_seq, id"
+    )))
+    .bind(seqs)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(classify)?;
+    attach_to_entries(&mut entries, attribution_rows_of(&found)?);
+    Ok(entries.into_iter().map(|e| (e.seq, e)).collect())
 }
 
 impl Store for PgStore {
@@ -418,6 +499,13 @@ impl Store for PgStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(classify)?;
+        sqlx::query("INSERT INTO changes (outlet_id, at) VALUES ($1, $2)")
+            .bind(&outlet.id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+        notify(&mut tx).await?;
         tx.commit().await.map_err(classify)?;
         Ok(inserted)
     }
@@ -531,15 +619,7 @@ impl Store for PgStore {
         .map_err(classify)?;
         let mut entries = found
             .iter()
-            .map(|row| {
-                Ok(IndexEntry {
-                    seq: row.try_get("seq").map_err(classify)?,
-                    hash: hash_from_row(row)?,
-                    text: row.try_get("text").map_err(classify)?,
-                    retracted: row.try_get("retracted").map_err(classify)?,
-                    attributions: Vec::new(),
-                })
-            })
+            .map(entry_from_row)
             .collect::<Result<Vec<_>, StoreError>>()?;
         let (Some(first), Some(last)) = (entries.first(), entries.last()) else {
             return Ok(entries);
@@ -564,19 +644,109 @@ impl Store for PgStore {
         at: Micros,
     ) -> Result<Option<Quote>, StoreError> {
         let mut tx = self.begin_write().await?;
-        sqlx::query(
+        let retracted: Option<i64> = sqlx::query_scalar(
             "UPDATE quotes SET retraction_reason = $1, retracted_at = $2 \
-             WHERE content_hash = $3 AND retracted_at IS NULL",
+             WHERE content_hash = $3 AND retracted_at IS NULL RETURNING seq",
         )
         .bind(reason)
         .bind(at)
         .bind(hash.as_bytes().as_slice())
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(classify)?;
+        if let Some(seq) = retracted {
+            sqlx::query("INSERT INTO changes (quote_seq, at) VALUES ($1, $2)")
+                .bind(seq)
+                .bind(at)
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
+            notify(&mut tx).await?;
+        }
         let quote = fetch_quote(&mut tx, hash).await?;
         tx.commit().await.map_err(classify)?;
         Ok(quote)
+    }
+
+    async fn latest_change(&self) -> Result<i64, StoreError> {
+        sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0)::bigint FROM changes")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(classify)
+    }
+
+    async fn changes_since(&self, after: i64, limit: usize) -> Result<Vec<Change>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(classify)?;
+        let found = sqlx::query(
+            "SELECT seq, quote_seq, outlet_id FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(after)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(classify)?;
+        let change_rows = found
+            .iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("seq").map_err(classify)?,
+                    row.try_get("quote_seq").map_err(classify)?,
+                    row.try_get("outlet_id").map_err(classify)?,
+                ))
+            })
+            .collect::<Result<Vec<rows::ChangeRow>, StoreError>>()?;
+        let seqs: Vec<i64> = change_rows.iter().filter_map(|(_, q, _)| *q).collect();
+        let entries = entries_by_seq(&mut conn, &seqs).await?;
+        let ids: Vec<&str> = change_rows
+            .iter()
+            .filter_map(|(_, _, o)| o.as_deref())
+            .collect();
+        let mut outlets = HashMap::new();
+        if !ids.is_empty() {
+            let found =
+                sqlx::query("SELECT id, name, aliases, domains FROM outlets WHERE id = ANY($1)")
+                    .bind(&ids)
+                    .fetch_all(&mut *conn)
+                    .await
+                    .map_err(classify)?;
+            for row in &found {
+                let outlet = outlet_from_row(row)?;
+                outlets.insert(outlet.id.clone(), outlet);
+            }
+        }
+        Ok(rows::assemble_changes(change_rows, &entries, &outlets))
+    }
+
+    fn is_shared(&self) -> bool {
+        true
+    }
+
+    async fn wait_for_change(&self, timeout: Duration) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut listener = self.listener.lock().await;
+        if listener.is_none() {
+            match PgListener::connect_with(&self.pool).await {
+                Ok(mut opened) => match opened.listen(CHANGES_CHANNEL).await {
+                    Ok(()) => *listener = Some(opened),
+                    Err(error) => tracing::debug!(%error, "cannot listen for changes"),
+                },
+                Err(error) => tracing::debug!(%error, "cannot open the change listener"),
+            }
+        }
+        let Some(open) = listener.as_mut() else {
+            // No listener: the caller polls after the timeout instead.
+            tokio::time::sleep_until(deadline).await;
+            return;
+        };
+        match tokio::time::timeout_at(deadline, open.recv()).await {
+            Ok(Ok(_)) | Err(_) => {}
+            Ok(Err(error)) => {
+                // Reopened on the next wait; what was missed is caught up by polling.
+                tracing::debug!(%error, "the change listener failed");
+                *listener = None;
+                tokio::time::sleep_until(deadline).await;
+            }
+        }
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -588,6 +758,9 @@ impl Store for PgStore {
     }
 
     async fn close(&self) {
+        if let Some(listener) = self.listener.lock().await.take() {
+            drop(listener);
+        }
         self.pool.close().await;
     }
 }
@@ -658,7 +831,7 @@ mod tests {
             .fetch_one(&opened[0].as_ref().expect("open").pool)
             .await
             .expect("count");
-        assert_eq!(versions, 1);
+        assert_eq!(versions, i64::try_from(MIGRATIONS.len()).expect("few"));
         sqlx::query("INSERT INTO verbatim_schema (version, applied_at) VALUES (99, 0)")
             .execute(&opened[0].as_ref().expect("open").pool)
             .await

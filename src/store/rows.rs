@@ -147,3 +147,37 @@ pub(super) fn attach_to_entries(entries: &mut [IndexEntry], rows: Vec<(i64, Attr
         }
     }
 }
+
+/// One row of the change feed: (seq, the quote it touched, the outlet it touched).
+pub(super) type ChangeRow = (i64, Option<i64>, Option<String>);
+
+/// The seqs of the quotes `outcomes` created or changed, each once, in order.
+pub(super) fn changed_quotes(keys: &[AttributionKey], outcomes: &[Registration]) -> Vec<i64> {
+    let mut seen = HashSet::new();
+    keys.iter()
+        .zip(outcomes)
+        .filter(|(_, outcome)| **outcome == Registration::Created)
+        .map(|((seq, _, _), _)| *seq)
+        .filter(|seq| seen.insert(*seq))
+        .collect()
+}
+
+/// The changes of `rows`, each with the current state of what it touched; a change whose quote
+/// or outlet is missing from `entries`/`outlets` (deleted by hand) is skipped.
+pub(super) fn assemble_changes(
+    rows: Vec<ChangeRow>,
+    entries: &HashMap<i64, IndexEntry>,
+    outlets: &HashMap<String, crate::record::Outlet>,
+) -> Vec<crate::record::Change> {
+    use crate::record::{Change, Changed};
+    rows.into_iter()
+        .filter_map(|(seq, quote_seq, outlet_id)| {
+            let what = match (quote_seq, outlet_id) {
+                (Some(quote), _) => Changed::Quote(entries.get(&quote)?.clone()),
+                (None, Some(id)) => Changed::Outlet(outlets.get(&id)?.clone()),
+                (None, None) => return None,
+            };
+            Some(Change { seq, what })
+        })
+        .collect()
+}

@@ -25,14 +25,16 @@ use super::rows::{
 };
 use super::{Store, StoreError};
 use crate::record::{
-    Attribution, IndexEntry, Micros, NewQuote, Outlet, Quote, QuoteFilter, Registration,
+    Attribution, Change, IndexEntry, Micros, NewQuote, Outlet, Quote, QuoteFilter, Registration,
     Retraction, now_micros, speaker_key,
 };
 use crate::text::ContentHash;
 
 /// Schema migrations, applied in order at start; the number is the schema version each leaves.
-const MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../../migrations/sqlite/0001_register.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/sqlite/0001_register.sql")),
+    (2, include_str!("../../migrations/sqlite/0002_changes.sql")),
+];
 
 /// How long a statement waits for a lock held by another process before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -429,7 +431,70 @@ async fn register_chunk(
             row.try_get::<String, _>("outlet_id").map_err(classify)?,
         ));
     }
-    Ok(rows::outcomes(chunk, &item_keys, &existing, added))
+    let outcomes = rows::outcomes(chunk, &item_keys, &existing, added);
+    let changed = rows::changed_quotes(&item_keys, &outcomes);
+    if !changed.is_empty() {
+        let mut insert = QueryBuilder::<Sqlite>::new("INSERT INTO changes (quote_seq, at) ");
+        insert.push_values(&changed, |mut row, seq| {
+            row.push_bind(*seq).push_bind(now);
+        });
+        insert.build().execute(&mut *conn).await.map_err(classify)?;
+    }
+    Ok(outcomes)
+}
+
+/// Index entries (with attributions) of the quotes whose seq is in `seqs`.
+async fn entries_by_seq(
+    conn: &mut SqliteConnection,
+    seqs: &[i64],
+) -> Result<HashMap<i64, IndexEntry>, StoreError> {
+    if seqs.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut query = QueryBuilder::<Sqlite>::new(
+        "SELECT seq, content_hash, text, retracted_at IS NOT NULL AS retracted FROM quotes \
+         WHERE seq IN (",
+    );
+    let mut list = query.separated(", ");
+    for seq in seqs {
+        list.push_bind(*seq);
+    }
+    query.push(") ORDER BY seq");
+    let found = query
+        .build()
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(classify)?;
+    let mut entries = found
+        .iter()
+        .map(entry_from_row)
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let mut query = QueryBuilder::<Sqlite>::new(
+        "SELECT quote_seq, speaker, speaker_aliases, outlet_id, source_url, published_at, \
+         registered_at FROM attributions WHERE quote_seq IN (",
+    );
+    let mut list = query.separated(", ");
+    for seq in seqs {
+        list.push_bind(*seq);
+    }
+    query.push(") ORDER BY quote_seq, id");
+    let found = query
+        .build()
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(classify)?;
+    attach_to_entries(&mut entries, attribution_rows_of(&found)?);
+    Ok(entries.into_iter().map(|e| (e.seq, e)).collect())
+}
+
+fn entry_from_row(row: &SqliteRow) -> Result<IndexEntry, StoreError> {
+    Ok(IndexEntry {
+        seq: row.try_get("seq").map_err(classify)?,
+        hash: hash_from_row(row)?,
+        text: row.try_get("text").map_err(classify)?,
+        retracted: row.try_get("retracted").map_err(classify)?,
+        attributions: Vec::new(),
+    })
 }
 
 impl Store for SqliteStore {
@@ -461,6 +526,12 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(classify)?;
+        sqlx::query("INSERT INTO changes (outlet_id, at) VALUES (?, ?)")
+            .bind(&outlet.id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
         tx.commit().await.map_err(classify)?;
         Ok(!existed)
     }
@@ -566,15 +637,7 @@ impl Store for SqliteStore {
         .map_err(classify)?;
         let mut entries = rows
             .iter()
-            .map(|row| {
-                Ok(IndexEntry {
-                    seq: row.try_get("seq").map_err(classify)?,
-                    hash: hash_from_row(row)?,
-                    text: row.try_get("text").map_err(classify)?,
-                    retracted: row.try_get("retracted").map_err(classify)?,
-                    attributions: Vec::new(),
-                })
-            })
+            .map(entry_from_row)
             .collect::<Result<Vec<_>, StoreError>>()?;
         let (Some(first), Some(last)) = (entries.first(), entries.last()) else {
             return Ok(entries);
@@ -605,19 +668,79 @@ impl Store for SqliteStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(classify)?;
-        sqlx::query(
+        let retracted = sqlx::query(
             "UPDATE quotes SET retraction_reason = ?, retracted_at = ? \
-             WHERE content_hash = ? AND retracted_at IS NULL",
+             WHERE content_hash = ? AND retracted_at IS NULL RETURNING seq",
         )
         .bind(reason)
         .bind(at)
         .bind(hash.as_bytes().as_slice())
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(classify)?;
+        if let Some(row) = retracted {
+            sqlx::query("INSERT INTO changes (quote_seq, at) VALUES (?, ?)")
+                .bind(row.try_get::<i64, _>("seq").map_err(classify)?)
+                .bind(at)
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
+        }
         let quote = fetch_quote(&mut tx, hash).await?;
         tx.commit().await.map_err(classify)?;
         Ok(quote)
+    }
+
+    async fn latest_change(&self) -> Result<i64, StoreError> {
+        sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM changes")
+            .fetch_one(&self.reader)
+            .await
+            .map_err(classify)
+    }
+
+    async fn changes_since(&self, after: i64, limit: usize) -> Result<Vec<Change>, StoreError> {
+        let mut conn = self.reader.acquire().await.map_err(classify)?;
+        let found = sqlx::query(
+            "SELECT seq, quote_seq, outlet_id FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(after)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(classify)?;
+        let change_rows = found
+            .iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("seq").map_err(classify)?,
+                    row.try_get("quote_seq").map_err(classify)?,
+                    row.try_get("outlet_id").map_err(classify)?,
+                ))
+            })
+            .collect::<Result<Vec<rows::ChangeRow>, StoreError>>()?;
+        let seqs: Vec<i64> = change_rows.iter().filter_map(|(_, q, _)| *q).collect();
+        let entries = entries_by_seq(&mut conn, &seqs).await?;
+        let mut outlets = HashMap::new();
+        for id in change_rows.iter().filter_map(|(_, _, o)| o.as_ref()) {
+            if let Some(row) =
+                sqlx::query("SELECT id, name, aliases, domains FROM outlets WHERE id = ?")
+                    .bind(id)
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .map_err(classify)?
+            {
+                outlets.insert(id.clone(), outlet_from_row(&row)?);
+            }
+        }
+        Ok(rows::assemble_changes(change_rows, &entries, &outlets))
+    }
+
+    fn is_shared(&self) -> bool {
+        false
+    }
+
+    async fn wait_for_change(&self, timeout: Duration) {
+        tokio::time::sleep(timeout).await;
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -677,7 +800,7 @@ mod tests {
                 error,
                 StoreError::NewerSchema {
                     found: 99,
-                    supported: 1
+                    supported: 2
                 }
             ),
             "{error}"

@@ -135,3 +135,91 @@ async fn a_bad_postgresql_url_is_refused_without_its_password() {
         "{stderr}"
     );
 }
+
+/// Checks `text` on `server` until `done` holds for the first finding, for at most `limit`;
+/// returns how long it took, or `None`.
+async fn seen_within(
+    server: &Server,
+    text: &str,
+    limit: std::time::Duration,
+    done: impl Fn(&pb::Finding) -> bool,
+) -> Option<std::time::Duration> {
+    let mut checker = CheckerClient::connect(server.url()).await.expect("connect");
+    let started = std::time::Instant::now();
+    while started.elapsed() <= limit {
+        let response = checker
+            .check_text(pb::CheckTextRequest {
+                text: text.to_owned(),
+                ..Default::default()
+            })
+            .await
+            .expect("check")
+            .into_inner();
+        if response.findings.first().is_some_and(&done) {
+            return Some(started.elapsed());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    None
+}
+
+#[tokio::test]
+async fn replicas_see_each_others_registrations_and_retractions_within_a_second() {
+    use verbatim::proto::v1::registry_client::RegistryClient;
+    let Some(database) = FreshDatabase::create().await else {
+        return;
+    };
+    let a = Server::start_on(&database.url, &[]);
+    let b = Server::start_on(&database.url, &[]);
+    let mut registry_a = RegistryClient::connect(a.url()).await.expect("connect A");
+    let mut registry_b = RegistryClient::connect(b.url()).await.expect("connect B");
+
+    registry_a
+        .register_outlet(pb::RegisterOutletRequest {
+            outlet: Some(pb::Outlet {
+                id: "northern-post".into(),
+                name: "The Northern Post".into(),
+                aliases: vec!["the Post".into()],
+                domains: Vec::new(),
+            }),
+        })
+        .await
+        .expect("outlet through A");
+    let words = "The harbour is safe for fishing boats again after three months of repairs.";
+    let registered = registry_a
+        .register_quote(pb::RegisterQuoteRequest {
+            text: words.into(),
+            outlet_id: "northern-post".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("quote through A")
+        .into_inner();
+    let article = format!("“{words}” the Post reported on Monday.");
+    let one_second = std::time::Duration::from_secs(1);
+    let seen = seen_within(&b, &article, one_second, |f| {
+        f.verdict == pb::MatchVerdict::Verified as i32
+            && f.attribution
+                .as_ref()
+                .is_some_and(|a| a.verdict == pb::AttributionVerdict::Correct as i32)
+    })
+    .await;
+    assert!(
+        seen.is_some(),
+        "B did not see A's registration (and outlet) within 1 s"
+    );
+
+    let hash = registered.quote.expect("the quote").content_hash;
+    registry_b
+        .retract_quote(pb::RetractQuoteRequest {
+            content_hash: hash,
+            reason: "registered in error".into(),
+        })
+        .await
+        .expect("retraction through B");
+    let seen = seen_within(&a, &article, one_second, |f| {
+        f.verdict == pb::MatchVerdict::Retracted as i32
+    })
+    .await;
+    assert!(seen.is_some(), "A did not see B's retraction within 1 s");
+}
