@@ -163,7 +163,18 @@ fn classify(error: sqlx::Error) -> StoreError {
             if code.starts_with("08")
                 || matches!(
                     code,
-                    "53300" | "57P01" | "57P02" | "57P03" | "57014" | "40001" | "40P01"
+                    // too many connections; admin, crash or other shutdown; cannot connect
+                    // now; statement timeout; serialization failure; deadlock; a database not
+                    // accepting connections (55000) or gone (3D000), as during a failover.
+                    "53300"
+                        | "57P01"
+                        | "57P02"
+                        | "57P03"
+                        | "57014"
+                        | "40001"
+                        | "40P01"
+                        | "55000"
+                        | "3D000"
                 ) =>
         {
             StoreError::Unavailable(error)

@@ -223,3 +223,154 @@ async fn replicas_see_each_others_registrations_and_retractions_within_a_second(
     .await;
     assert!(seen.is_some(), "A did not see B's retraction within 1 s");
 }
+
+/// The health of `service` on `server`.
+async fn status_of(server: &Server, service: &str) -> i32 {
+    server
+        .health()
+        .await
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: service.into(),
+        })
+        .await
+        .map_or(-1, |r| r.into_inner().status)
+}
+
+/// Runs `sql` on the server at `DATABASE_URL` (not inside the test database).
+async fn admin(database: &FreshDatabase, sql: String) {
+    let base = std::env::var("DATABASE_URL").expect("set when a FreshDatabase exists");
+    let pool = sqlx::PgPool::connect(&base)
+        .await
+        .expect("DATABASE_URL answers");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .execute(&pool)
+        .await
+        .unwrap_or_else(|e| panic!("admin statement on {}: {e}", database.url));
+    pool.close().await;
+}
+
+#[tokio::test]
+async fn losing_the_database_keeps_checks_answering_and_loses_no_acknowledged_quote() {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use verbatim::proto::v1::registry_client::RegistryClient;
+    let Some(database) = FreshDatabase::create().await else {
+        return;
+    };
+    let name = database.url.rsplit('/').next().expect("a name").to_owned();
+    let server = Server::start_on(&database.url, &["--pg-connect-timeout", "1"]);
+    let mut registry = RegistryClient::connect(server.url())
+        .await
+        .expect("connect");
+
+    // A stream of registrations while every connection to the database is cut twice.
+    let writer = {
+        let mut registry = registry.clone();
+        tokio::spawn(async move {
+            let mut acknowledged = Vec::new();
+            for i in 0..300 {
+                let text = format!("Registration number {i} survives a lost database connection.");
+                let request = pb::RegisterQuoteRequest {
+                    text: text.clone(),
+                    speaker: "Test Speaker".into(),
+                    ..Default::default()
+                };
+                match registry.register_quote(request).await {
+                    Ok(_) => acknowledged.push(text),
+                    Err(status) => {
+                        assert_eq!(status.code(), tonic::Code::Unavailable, "{status:?}");
+                    }
+                }
+            }
+            acknowledged
+        })
+    };
+    for _ in 0..2 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        admin(
+            &database,
+            format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+            ),
+        )
+        .await;
+    }
+    let acknowledged = writer.await.expect("the writer does not panic");
+    assert!(!acknowledged.is_empty());
+    for text in &acknowledged {
+        let hash = verbatim::text::ContentHash::of_text(text).to_string();
+        registry
+            .get_quote(pb::GetQuoteRequest { content_hash: hash })
+            .await
+            .unwrap_or_else(|e| panic!("acknowledged {text:?} is missing: {e}"));
+    }
+
+    // The database refuses connections: registrations fail, the Registry reports NOT_SERVING,
+    // checks keep answering from the index.
+    admin(
+        &database,
+        format!("ALTER DATABASE {name} WITH ALLOW_CONNECTIONS false"),
+    )
+    .await;
+    admin(
+        &database,
+        format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"),
+    )
+    .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while status_of(&server, "verbatim.v1.Registry").await != ServingStatus::NotServing as i32 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the Registry stayed SERVING"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        status_of(&server, "verbatim.v1.Checker").await,
+        ServingStatus::Serving as i32
+    );
+    let refused = registry
+        .register_quote(pb::RegisterQuoteRequest {
+            text: "Nothing can be registered while the database is away.".into(),
+            speaker: "Test Speaker".into(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("no database, no registration");
+    assert_eq!(refused.code(), tonic::Code::Unavailable, "{refused:?}");
+    let first = &acknowledged[0];
+    let still = seen_within(
+        &server,
+        &format!("She said: “{first}”"),
+        std::time::Duration::from_secs(2),
+        |f| f.verdict == pb::MatchVerdict::Verified as i32,
+    )
+    .await;
+    assert!(
+        still.is_some(),
+        "checks answer from the index without the database"
+    );
+
+    // The database returns: the replica recovers by itself.
+    admin(
+        &database,
+        format!("ALTER DATABASE {name} WITH ALLOW_CONNECTIONS true"),
+    )
+    .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while status_of(&server, "verbatim.v1.Registry").await != ServingStatus::Serving as i32 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the Registry did not recover"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    registry
+        .register_quote(pb::RegisterQuoteRequest {
+            text: "Registrations work again once the database is back.".into(),
+            speaker: "Test Speaker".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("registration after recovery");
+}
