@@ -105,10 +105,16 @@ async fn run(base: &str) {
         .filter(|q| !q.contains(['"', '“', '”', '«', '»']) && q.split(' ').count() >= 4)
         .take(count + propagations)
         .collect();
-    assert_eq!(quotes.len(), count + propagations, "enough generated quotations");
+    assert_eq!(
+        quotes.len(),
+        count + propagations,
+        "enough generated quotations"
+    );
 
     let name = format!("verbatim_bench_{}", std::process::id());
-    let admin = sqlx::PgPool::connect(base).await.expect("DATABASE_URL answers");
+    let admin = sqlx::PgPool::connect(base)
+        .await
+        .expect("DATABASE_URL answers");
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&admin)
         .await
@@ -148,7 +154,9 @@ async fn run(base: &str) {
     println!("second replica ready on {count} quotes in {startup:.1?}");
 
     let mut checker = CheckerClient::connect(b.url()).await.expect("connect B");
+    let mut checker_a = CheckerClient::connect(a.url()).await.expect("connect A");
     let mut delays = Vec::with_capacity(propagations);
+    let mut verified = 0;
     for text in &quotes[count..] {
         registry
             .register_quote(RegisterQuoteRequest {
@@ -160,6 +168,29 @@ async fn run(base: &str) {
             .expect("a registration through A");
         let acknowledged = Instant::now();
         let article = format!("She said: “{text}”");
+        // What A, which registered it, now reports is what B must come to report.
+        let outcome = |response: &pb::CheckTextResponse| {
+            response
+                .findings
+                .first()
+                .map(|f| (f.verdict, f.quote.as_ref().map(|q| q.content_hash.clone())))
+        };
+        let expected = outcome(
+            &checker_a
+                .check_text(pb::CheckTextRequest {
+                    text: article.clone(),
+                    ..Default::default()
+                })
+                .await
+                .expect("a check through A")
+                .into_inner(),
+        );
+        if expected
+            .as_ref()
+            .is_some_and(|(v, _)| *v == pb::MatchVerdict::Verified as i32)
+        {
+            verified += 1;
+        }
         loop {
             let response = checker
                 .check_text(pb::CheckTextRequest {
@@ -169,11 +200,7 @@ async fn run(base: &str) {
                 .await
                 .expect("a check through B")
                 .into_inner();
-            if response
-                .findings
-                .first()
-                .is_some_and(|f| f.verdict == pb::MatchVerdict::Verified as i32)
-            {
+            if outcome(&response) == expected {
                 delays.push(acknowledged.elapsed());
                 break;
             }
@@ -181,14 +208,18 @@ async fn run(base: &str) {
                 acknowledged.elapsed() < PROPAGATION_LIMIT,
                 "a registration did not reach the other replica within {PROPAGATION_LIMIT:?}: \
                  {text:?} checks as {:?}",
-                response.findings.first().map(|f| (f.verdict, f.text.clone()))
+                response
+                    .findings
+                    .first()
+                    .map(|f| (f.verdict, f.text.clone()))
             );
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
     }
     delays.sort();
     println!(
-        "registration on A to visibility on B over {} registrations: p50 {:.1?}, p99 {:.1?}, max {:.1?}",
+        "registration on A to visibility on B over {} registrations ({verified} verified on A): \
+         p50 {:.1?}, p99 {:.1?}, max {:.1?}",
         delays.len(),
         percentile(&delays, 0.5),
         percentile(&delays, 0.99),
