@@ -374,3 +374,89 @@ async fn losing_the_database_keeps_checks_answering_and_loses_no_acknowledged_qu
         .await
         .expect("registration after recovery");
 }
+
+/// Restarts the PostgreSQL server itself, so it runs only when asked
+/// (`VERBATIM_TEST_PG_RESTART=1`, which `.ci/run` sets for a separate, single-threaded run of
+/// this test): other tests sharing the server would see it go away.
+#[tokio::test]
+async fn restarting_postgresql_during_a_registration_stream_loses_nothing_acknowledged() {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use verbatim::proto::v1::registry_client::RegistryClient;
+    if std::env::var_os("VERBATIM_TEST_PG_RESTART").is_none() {
+        eprintln!("skipped: set VERBATIM_TEST_PG_RESTART=1 to restart the PostgreSQL server");
+        return;
+    }
+    let Some(database) = FreshDatabase::create().await else {
+        return;
+    };
+    let server = Server::start_on(&database.url, &["--pg-connect-timeout", "2"]);
+    let registry = RegistryClient::connect(server.url())
+        .await
+        .expect("connect");
+    let writer = {
+        let mut registry = registry.clone();
+        tokio::spawn(async move {
+            let mut acknowledged = Vec::new();
+            let mut refused = 0;
+            let started = std::time::Instant::now();
+            for i in 0..2_000 {
+                if started.elapsed() > std::time::Duration::from_secs(60) {
+                    break;
+                }
+                let text = format!("Registration number {i} survives a database restart.");
+                let request = pb::RegisterQuoteRequest {
+                    text: text.clone(),
+                    speaker: "Test Speaker".into(),
+                    ..Default::default()
+                };
+                match registry.register_quote(request).await {
+                    Ok(_) => acknowledged.push(text),
+                    Err(status) => {
+                        assert_eq!(status.code(), tonic::Code::Unavailable, "{status:?}");
+                        refused += 1;
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    }
+                }
+            }
+            (acknowledged, refused)
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let restarted = tokio::task::spawn_blocking(|| {
+        let version = std::fs::read_dir("/etc/postgresql")
+            .expect("a PostgreSQL installation")
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .next()
+            .expect("a cluster version");
+        std::process::Command::new("pg_ctlcluster")
+            .args(["--skip-systemctl-redirect", &version, "main", "restart"])
+            .status()
+            .expect("pg_ctlcluster runs")
+    })
+    .await
+    .expect("no panic");
+    assert!(restarted.success(), "the restart failed");
+    let (acknowledged, refused) = writer.await.expect("the writer does not panic");
+    eprintln!(
+        "{} acknowledged, {refused} refused while restarting",
+        acknowledged.len()
+    );
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while status_of(&server, "verbatim.v1.Registry").await != ServingStatus::Serving as i32 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the Registry did not recover"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let mut registry = registry;
+    for text in &acknowledged {
+        let hash = verbatim::text::ContentHash::of_text(text).to_string();
+        registry
+            .get_quote(pb::GetQuoteRequest { content_hash: hash })
+            .await
+            .unwrap_or_else(|e| panic!("acknowledged {text:?} is missing: {e}"));
+    }
+}
