@@ -223,6 +223,18 @@ impl LiveRegister {
             .add(hash, text, false, std::slice::from_ref(attribution));
     }
 
+    /// Replaces everything indexed with what `fresh` indexed (after reloading the register).
+    pub fn replace_with(&self, fresh: LiveRegister) {
+        let fresh = fresh
+            .inner
+            .into_inner()
+            .expect("the index lock is never poisoned");
+        *self
+            .inner
+            .write()
+            .expect("the index lock is never poisoned") = fresh;
+    }
+
     /// Records an outlet's current name and aliases.
     pub fn upsert_outlet(&self, outlet: &Outlet) {
         self.inner

@@ -17,6 +17,9 @@ const PAGE: usize = 1_000;
 const POLL: Duration = Duration::from_millis(500);
 /// Wait before reading again after the store failed.
 const RETRY: Duration = Duration::from_secs(1);
+/// How often a caught-up follower checks that the feed has not gone backwards (a database
+/// restored from a backup, or a failover to a standby that lost the last transactions).
+const REWIND_CHECK: Duration = Duration::from_secs(5);
 
 /// Follows the feed from position `after` (read before the register was loaded) forever.
 pub async fn follow<S: Store>(
@@ -27,6 +30,7 @@ pub async fn follow<S: Store>(
     mut after: i64,
 ) {
     let mut reachable = true;
+    let mut last_rewind_check = tokio::time::Instant::now();
     loop {
         match store.changes_since(after, PAGE).await {
             Ok(changes) => {
@@ -36,6 +40,18 @@ pub async fn follow<S: Store>(
                 }
                 if changes.len() == PAGE {
                     continue;
+                }
+                if last_rewind_check.elapsed() >= REWIND_CHECK {
+                    last_rewind_check = tokio::time::Instant::now();
+                    match rewound(store.as_ref(), after).await {
+                        Ok(Some(position)) => {
+                            reload(store.as_ref(), &live, &cache, &health, position, &mut after)
+                                .await;
+                            continue;
+                        }
+                        Ok(None) => {}
+                        Err(()) => continue,
+                    }
                 }
                 if !reachable {
                     reachable = true;
@@ -58,6 +74,46 @@ pub async fn follow<S: Store>(
             }
         }
         store.wait_for_change(POLL).await;
+    }
+}
+
+/// The feed's newest position when it is behind `after` (the feed went backwards).
+async fn rewound<S: Store>(store: &S, after: i64) -> Result<Option<i64>, ()> {
+    match store.latest_change().await {
+        Ok(latest) if latest < after => Ok(Some(latest)),
+        Ok(_) => Ok(None),
+        Err(error) => {
+            tracing::debug!(%error, "cannot read the feed's position");
+            Err(())
+        }
+    }
+}
+
+/// Reloads the whole register into the index after the feed went backwards: what the index
+/// holds may include changes the database no longer has.
+async fn reload<S: Store>(
+    store: &S,
+    live: &LiveRegister,
+    cache: &QuoteCache,
+    health: &Health,
+    position: i64,
+    after: &mut i64,
+) {
+    tracing::warn!(
+        position,
+        followed = *after,
+        "the change feed went backwards (database restored or failed over with loss): reloading"
+    );
+    health.set_registry_serving(false).await;
+    match LiveRegister::load(store).await {
+        Ok(fresh) => {
+            live.replace_with(fresh);
+            cache.clear();
+            *after = position;
+            health.set_registry_serving(true).await;
+            tracing::info!(quotes = live.len(), "register reloaded");
+        }
+        Err(error) => tracing::warn!(%error, "reloading the register failed; retrying"),
     }
 }
 

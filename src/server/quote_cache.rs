@@ -43,6 +43,14 @@ impl QuoteCache {
         quotes.insert(hash, quote);
     }
 
+    /// Forgets every quotation.
+    pub fn clear(&self) {
+        self.quotes
+            .lock()
+            .expect("the cache lock is never poisoned")
+            .clear();
+    }
+
     /// Forgets a quotation that changed.
     pub fn invalidate(&self, hash: &ContentHash) {
         self.quotes

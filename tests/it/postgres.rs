@@ -460,3 +460,76 @@ async fn restarting_postgresql_during_a_registration_stream_loses_nothing_acknow
             .unwrap_or_else(|e| panic!("acknowledged {text:?} is missing: {e}"));
     }
 }
+
+#[tokio::test]
+async fn a_replica_reloads_when_the_change_feed_goes_backwards() {
+    use verbatim::proto::v1::registry_client::RegistryClient;
+    let Some(database) = FreshDatabase::create().await else {
+        return;
+    };
+    let a = Server::start_on(&database.url, &[]);
+    let b = Server::start_on(&database.url, &[]);
+    let lost = "These words were registered, then lost in a failover to a late standby.";
+    let kept = "These words were registered on the new primary after the failover happened.";
+    for text in [
+        lost,
+        "A second registration moves the change feed further along.",
+    ] {
+        RegistryClient::connect(a.url())
+            .await
+            .expect("connect A")
+            .register_quote(pb::RegisterQuoteRequest {
+                text: text.into(),
+                speaker: "Test Speaker".into(),
+                ..Default::default()
+            })
+            .await
+            .expect("registration through A");
+    }
+    // What a failover to a standby that missed the last transactions looks like: the words and
+    // the feed's tail are gone, and the feed's positions are handed out again.
+    let pool = sqlx::PgPool::connect(&database.url)
+        .await
+        .expect("the test database");
+    for statement in [
+        "DELETE FROM changes".to_owned(),
+        "ALTER TABLE changes ALTER COLUMN seq RESTART WITH 1".to_owned(),
+        format!(
+            "DELETE FROM attributions WHERE quote_seq IN \
+             (SELECT seq FROM quotes WHERE text = '{lost}')"
+        ),
+        format!("DELETE FROM quotes WHERE text = '{lost}'"),
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(statement))
+            .execute(&pool)
+            .await
+            .expect("simulate the failover");
+    }
+    pool.close().await;
+    RegistryClient::connect(b.url())
+        .await
+        .expect("connect B")
+        .register_quote(pb::RegisterQuoteRequest {
+            text: kept.into(),
+            speaker: "Test Speaker".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("registration through B");
+
+    let limit = std::time::Duration::from_secs(15);
+    let verified = |f: &pb::Finding| f.verdict == pb::MatchVerdict::Verified as i32;
+    let unregistered = |f: &pb::Finding| f.verdict == pb::MatchVerdict::Unregistered as i32;
+    assert!(
+        seen_within(&a, &format!("She said: “{kept}”"), limit, verified)
+            .await
+            .is_some(),
+        "A sees the new primary's registration"
+    );
+    assert!(
+        seen_within(&a, &format!("She said: “{lost}”"), limit, unregistered)
+            .await
+            .is_some(),
+        "A forgets the words the database lost"
+    );
+}
