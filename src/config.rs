@@ -74,6 +74,10 @@ pub struct ServeArgs {
     #[arg(long, env = "VERBATIM_DRAIN_TIMEOUT", default_value_t = DEFAULT_DRAIN_TIMEOUT_SECS)]
     pub drain_timeout: u64,
 
+    /// Serve a non-loopback address even without API keys (anyone reaching it can write).
+    #[arg(long)]
+    pub insecure: bool,
+
     /// Log format on stderr; the level filter comes from RUST_LOG (default `info`).
     #[arg(long, env = "VERBATIM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

@@ -7,6 +7,7 @@ pub mod checker;
 pub mod cli;
 pub mod config;
 pub mod export;
+pub mod keys;
 pub mod proto;
 pub mod record;
 pub mod server;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser as _;
 use tokio::net::TcpListener;
 use verbatim::{
-    cli::{self, Cli, Command},
+    cli::{self, Cli, Command, KeyCommand},
     config::{ServeArgs, ServeConfig},
     server,
     store::{PgStore, SqliteStore},
@@ -29,6 +29,7 @@ fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)).map(|()| ExitCode::SUCCESS),
+        Command::Key(command) => runtime.block_on(key(command)).map(|()| ExitCode::SUCCESS),
         Command::Export { store } => {
             exit_quietly_on_closed_pipe();
             runtime.block_on(export(&store)).map(|()| ExitCode::SUCCESS)
@@ -60,11 +61,63 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if args.store.starts_with("postgres:") || args.store.starts_with("postgresql:") {
         let store = PgStore::open(&args.store, args.pg_settings()).await?;
         tracing::info!(store = %redacted, "store open");
+        refuse_open_network_without_keys(&args, &store).await?;
         server::run(listener().await?, config, store, shutdown_signal(), ready).await?;
     } else {
         let store = SqliteStore::open(&args.store).await?;
         tracing::info!(store = %redacted, "store open");
+        refuse_open_network_without_keys(&args, &store).await?;
         server::run(listener().await?, config, store, shutdown_signal(), ready).await?;
+    }
+    Ok(())
+}
+
+/// Without any API key, only a loopback address is served, unless `--insecure` says otherwise.
+async fn refuse_open_network_without_keys<S: verbatim::store::Store>(
+    args: &ServeArgs,
+    store: &S,
+) -> anyhow::Result<()> {
+    if !store.list_keys().await?.is_empty() || args.listen.ip().is_loopback() {
+        return Ok(());
+    }
+    if args.insecure {
+        tracing::warn!(listen = %args.listen, "--insecure: serving a non-loopback address without API keys");
+        return Ok(());
+    }
+    anyhow::bail!(
+        "refusing to serve {} without API keys: anyone who can reach it could change the \
+         register. Add one with `verbatim key add --role admin NAME --store …`, listen on \
+         127.0.0.1, or pass --insecure",
+        args.listen
+    )
+}
+
+/// `verbatim key …`, against the store.
+async fn key(command: KeyCommand) -> anyhow::Result<()> {
+    match command {
+        KeyCommand::Add { role, name, store } => {
+            let key = verbatim::keys::add(&store, &name, &role).await?;
+            println!("{key}");
+            eprintln!("key {name:?} ({role}) added; it is shown only now: store it safely");
+        }
+        KeyCommand::List { store } => {
+            for key in verbatim::keys::list(&store).await? {
+                println!(
+                    "{}\t{}\t{}",
+                    key.name,
+                    key.role.name(),
+                    if key.revoked_at.is_some() {
+                        "revoked"
+                    } else {
+                        "active"
+                    }
+                );
+            }
+        }
+        KeyCommand::Revoke { name, store } => {
+            verbatim::keys::revoke(&store, &name).await?;
+            eprintln!("key {name:?} revoked");
+        }
     }
     Ok(())
 }

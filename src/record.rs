@@ -117,6 +117,51 @@ pub struct IndexEntry {
     pub retracted: bool,
 }
 
+/// What an API key may do; each role includes the ones before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    /// Check texts, read quotes and outlets.
+    Reader,
+    /// Also register and retract quotes and register outlets.
+    Editor,
+    /// Also manage keys.
+    Admin,
+}
+
+impl Role {
+    /// The role's name as stored and shown ("reader", "editor", "admin").
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Reader => "reader",
+            Role::Editor => "editor",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// The role named `name`.
+    pub fn parse(name: &str) -> Option<Role> {
+        match name {
+            "reader" => Some(Role::Reader),
+            "editor" => Some(Role::Editor),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// An API key as the store keeps it: never the key itself, only its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    /// Who or what holds it ("cms-prod"); unique.
+    pub name: String,
+    pub role: Role,
+    /// SHA-256 of the key's text.
+    pub key_hash: [u8; 32],
+    pub created_at: Micros,
+    /// Set once revoked; a revoked key authenticates nothing.
+    pub revoked_at: Option<Micros>,
+}
+
 /// One entry of the change feed: what a replica must apply to stay in step.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
@@ -133,6 +178,8 @@ pub enum Changed {
     Quote(IndexEntry),
     /// An outlet was created or updated.
     Outlet(Outlet),
+    /// An API key was added or revoked.
+    Key(ApiKey),
 }
 
 /// A quotation to register, already canonicalized and hashed.

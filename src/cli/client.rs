@@ -14,10 +14,57 @@ const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 /// How long connecting may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Adds `authorization: Bearer KEY` to every call when a key is configured.
+#[derive(Clone)]
+pub struct ApiKey(Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>);
+
+impl tonic::service::Interceptor for ApiKey {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(value) = &self.0 {
+            request
+                .metadata_mut()
+                .insert("authorization", value.clone());
+        }
+        Ok(request)
+    }
+}
+
+impl ApiKey {
+    /// The key from `file`, else from VERBATIM_API_KEY, else none.
+    ///
+    /// # Errors
+    /// When the file cannot be read or the key is not printable ASCII.
+    pub fn load(file: Option<&std::path::Path>) -> anyhow::Result<Self> {
+        let key = match file {
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read the API key file {}", path.display()))?
+                    .trim()
+                    .to_owned(),
+            ),
+            None => std::env::var("VERBATIM_API_KEY")
+                .ok()
+                .map(|k| k.trim().to_owned()),
+        };
+        let Some(key) = key.filter(|k| !k.is_empty()) else {
+            return Ok(ApiKey(None));
+        };
+        let value = format!("Bearer {key}")
+            .parse()
+            .map_err(|_| anyhow!("the API key is not printable ASCII"))?;
+        Ok(ApiKey(Some(value)))
+    }
+}
+
+type Authorized = tonic::service::interceptor::InterceptedService<Channel, ApiKey>;
+
 /// Clients of every service, over one channel.
 pub struct Connection {
-    pub registry: RegistryClient<Channel>,
-    pub checker: CheckerClient<Channel>,
+    pub registry: RegistryClient<Authorized>,
+    pub checker: CheckerClient<Authorized>,
     pub health: HealthClient<Channel>,
 }
 
@@ -26,7 +73,7 @@ impl Connection {
     ///
     /// # Errors
     /// When the address is malformed or nothing answers there.
-    pub async fn open(server: &str, timeout: Duration) -> anyhow::Result<Self> {
+    pub async fn open(server: &str, timeout: Duration, key: ApiKey) -> anyhow::Result<Self> {
         let uri = if server.contains("://") {
             server.to_owned()
         } else {
@@ -43,9 +90,9 @@ impl Connection {
             anyhow!("cannot reach the Verbatim server at {uri}: {e} (is `verbatim serve` running? --server / VERBATIM_SERVER select another)")
         })?;
         Ok(Connection {
-            registry: RegistryClient::new(channel.clone())
+            registry: RegistryClient::with_interceptor(channel.clone(), key.clone())
                 .max_decoding_message_size(MAX_RESPONSE_BYTES),
-            checker: CheckerClient::new(channel.clone())
+            checker: CheckerClient::with_interceptor(channel.clone(), key)
                 .max_decoding_message_size(MAX_RESPONSE_BYTES)
                 .max_encoding_message_size(MAX_RESPONSE_BYTES),
             health: HealthClient::new(channel),

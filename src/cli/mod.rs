@@ -40,6 +40,11 @@ pub struct Cli {
     #[arg(long, env = "VERBATIM_TIMEOUT", default_value_t = 30, global = true)]
     pub timeout: u64,
 
+    /// File holding the API key to send (client commands). The key itself is never a flag
+    /// value, which other users could read; VERBATIM_API_KEY also works.
+    #[arg(long, global = true)]
+    pub api_key_file: Option<std::path::PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -60,6 +65,9 @@ pub enum Command {
         /// The file, one JSON object a line: {"kind":"outlet",…} or {"kind":"quote",…}.
         file: String,
     },
+    /// Manage API keys, directly in the store (no server needed).
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// Write a whole register (outlets, quotes with every attribution, retractions) to stdout
     /// in the import format, reading the store directly: `verbatim export --store URL > FILE`.
     Export {
@@ -83,6 +91,33 @@ pub enum Command {
         /// The service to ask about; empty means the whole server.
         #[arg(long, default_value = "")]
         service: String,
+    },
+}
+
+/// `verbatim key …`
+#[derive(Subcommand, Debug)]
+pub enum KeyCommand {
+    /// Create a key with a role and print it, once: only its hash is stored.
+    Add {
+        /// reader (check, read), editor (also register, retract, outlets) or admin (also keys).
+        #[arg(long)]
+        role: String,
+        /// Who holds it ("cms-prod"); shown in listings and the logs.
+        name: String,
+        /// The store: sqlite://FILE or postgres://USER@HOST/DATABASE.
+        #[arg(long, env = "VERBATIM_STORE", default_value = crate::config::DEFAULT_STORE)]
+        store: String,
+    },
+    /// List keys (names, roles, when made and revoked; never the keys).
+    List {
+        #[arg(long, env = "VERBATIM_STORE", default_value = crate::config::DEFAULT_STORE)]
+        store: String,
+    },
+    /// Revoke a key: servers refuse it from their next look at the store (under a second).
+    Revoke {
+        name: String,
+        #[arg(long, env = "VERBATIM_STORE", default_value = crate::config::DEFAULT_STORE)]
+        store: String,
     },
 }
 
@@ -177,8 +212,11 @@ pub struct QuoteAddArgs {
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let out = Output::new(cli.json);
     let timeout = Duration::from_secs(cli.timeout.max(1));
+    let api_key = client::ApiKey::load(cli.api_key_file.as_deref())?;
     match cli.command {
-        Command::Serve(_) | Command::Export { .. } => bail!("`serve` and `export` run in main"),
+        Command::Serve(_) | Command::Export { .. } | Command::Key(_) => {
+            bail!("`serve`, `export` and `key` run in main")
+        }
         Command::Hash { text } => {
             let text = read_arg_or_stdin(text)?;
             let canonical = CanonicalText::of(&text);
@@ -187,7 +225,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Health { service } => {
-            let mut connection = Connection::open(&cli.server, timeout).await?;
+            let mut connection = Connection::open(&cli.server, timeout, api_key.clone()).await?;
             let response = connection
                 .health
                 .check(HealthCheckRequest {
@@ -205,16 +243,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
         Command::Outlet(command) => {
-            let mut connection = Connection::open(&cli.server, timeout).await?;
+            let mut connection = Connection::open(&cli.server, timeout, api_key.clone()).await?;
             outlet(&mut connection, command, &out).await
         }
         Command::Quote(command) => {
-            let mut connection = Connection::open(&cli.server, timeout).await?;
+            let mut connection = Connection::open(&cli.server, timeout, api_key.clone()).await?;
             quote(&mut connection, command, &out).await
         }
         Command::Check { file } => {
             let text = check::read_input(&file)?;
-            let mut connection = Connection::open(&cli.server, timeout).await?;
+            let mut connection = Connection::open(&cli.server, timeout, api_key.clone()).await?;
             let response = check::check(&mut connection, text.clone(), file.clone()).await?;
             if cli.json {
                 println!(
@@ -232,7 +270,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
         Command::Import { file } => {
-            let mut connection = Connection::open(&cli.server, timeout).await?;
+            let mut connection = Connection::open(&cli.server, timeout, api_key.clone()).await?;
             let summary = import::run(&mut connection, &file).await?;
             out.import_summary(&file, &summary);
             Ok(if summary.rejected.is_empty() {

@@ -1,9 +1,11 @@
-//! Keeps this replica's live register in step with writes made through other replicas of a
-//! shared store: follows the store's change feed, woken by its notifications and polling in case
-//! one is lost, and reports the Registry NOT_SERVING while the store cannot be read.
+//! Keeps this server's live register and API keys in step with writes made through other
+//! processes (replicas of a shared store, `verbatim key` commands): follows the store's change
+//! feed, woken by its notifications and polling in case one is lost, and reports the Registry
+//! NOT_SERVING while the store cannot be read.
 
 use std::{sync::Arc, time::Duration};
 
+use super::auth::KeyRing;
 use super::health::Health;
 use super::quote_cache::QuoteCache;
 use crate::checker::LiveRegister;
@@ -26,6 +28,7 @@ pub async fn follow<S: Store>(
     store: Arc<S>,
     live: Arc<LiveRegister>,
     cache: Arc<QuoteCache>,
+    keys: Arc<KeyRing>,
     health: Health,
     mut after: i64,
 ) {
@@ -34,7 +37,7 @@ pub async fn follow<S: Store>(
     loop {
         match store.changes_since(after, PAGE).await {
             Ok(changes) => {
-                apply(&live, &cache, &changes);
+                apply(&live, &cache, &keys, &changes);
                 if let Some(last) = changes.last() {
                     after = last.seq;
                 }
@@ -118,7 +121,7 @@ async fn reload<S: Store>(
 }
 
 /// Applies changes to the live register and forgets cached copies of the quotes they touch.
-pub fn apply(live: &LiveRegister, cache: &QuoteCache, changes: &[Change]) {
+pub fn apply(live: &LiveRegister, cache: &QuoteCache, keys: &KeyRing, changes: &[Change]) {
     for change in changes {
         match &change.what {
             Changed::Quote(entry) => {
@@ -126,6 +129,7 @@ pub fn apply(live: &LiveRegister, cache: &QuoteCache, changes: &[Change]) {
                 cache.invalidate(&entry.hash);
             }
             Changed::Outlet(outlet) => live.upsert_outlet(outlet),
+            Changed::Key(key) => keys.apply(key),
         }
     }
 }

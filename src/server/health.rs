@@ -2,12 +2,9 @@
 //! store cannot be reached (checks go on from the in-memory index); everything NOT_SERVING from
 //! the moment shutdown begins.
 
-use std::{
-    sync::{
-        Arc,
-        atomic::{AtomicBool, Ordering},
-    },
-    time::Duration,
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, Ordering},
 };
 
 use tonic_health::{ServingStatus, server::HealthReporter};
@@ -16,12 +13,6 @@ use crate::proto::v1::{
     checker_server::SERVICE_NAME as CHECKER_SERVICE,
     registry_server::SERVICE_NAME as REGISTRY_SERVICE,
 };
-use crate::store::Store;
-
-/// How often the store is probed.
-const PROBE_INTERVAL: Duration = Duration::from_secs(5);
-/// How long a probe may take before the store counts as failing.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The health of the whole server (`""`) and of each service.
 #[derive(Clone)]
@@ -67,31 +58,5 @@ impl Health {
     pub async fn begin_shutdown(&self) {
         self.shutting_down.store(true, Ordering::SeqCst);
         self.set_serving(false).await;
-    }
-
-    /// Probes the store forever, reporting the Registry's health as the store's changes.
-    pub async fn probe<S: Store>(self, store: Arc<S>) {
-        let mut healthy = true;
-        let mut ticker = tokio::time::interval(PROBE_INTERVAL);
-        ticker.tick().await;
-        loop {
-            ticker.tick().await;
-            let now_healthy = match tokio::time::timeout(PROBE_TIMEOUT, store.ping()).await {
-                Ok(Ok(())) => true,
-                Ok(Err(error)) => {
-                    tracing::warn!(%error, "store probe failed");
-                    false
-                }
-                Err(_) => {
-                    tracing::warn!(timeout = ?PROBE_TIMEOUT, "store probe timed out");
-                    false
-                }
-            };
-            if now_healthy != healthy {
-                tracing::info!(healthy = now_healthy, "store health changed");
-                healthy = now_healthy;
-                self.set_registry_serving(healthy).await;
-            }
-        }
     }
 }

@@ -4,6 +4,7 @@
 //! [`run`] takes an already-bound listener and a shutdown future, so tests can bind port 0 and
 //! stop the server without signals.
 
+pub mod auth;
 pub mod check_api;
 pub mod convert;
 mod follower;
@@ -14,6 +15,7 @@ pub mod status;
 
 use std::{future::Future, net::SocketAddr, sync::Arc};
 
+use auth::{AuthLayer, KeyRing};
 use tokio::{net::TcpListener, sync::Notify};
 use tonic::transport::{Server, server::TcpIncoming};
 
@@ -87,18 +89,20 @@ pub async fn run<S: Store>(
         "register loaded for checking"
     );
     let cache = Arc::new(QuoteCache::new());
-    // A shared store is followed (which also watches its health); a private one is probed.
-    let watcher = if store.is_shared() {
-        tokio::spawn(follower::follow(
-            Arc::clone(&store),
-            Arc::clone(&live),
-            Arc::clone(&cache),
-            health.clone(),
-            feed_position,
-        ))
-    } else {
-        tokio::spawn(health.clone().probe(Arc::clone(&store)))
-    };
+    let keys = Arc::new(KeyRing::new(store.list_keys().await?));
+    if !keys.enforcing() {
+        tracing::warn!("no API keys in the register: calls are accepted without one");
+    }
+    // The feed carries other processes' writes (replicas, `verbatim key`); following it also
+    // watches the store's health.
+    let watcher = tokio::spawn(follower::follow(
+        Arc::clone(&store),
+        Arc::clone(&live),
+        Arc::clone(&cache),
+        Arc::clone(&keys),
+        health.clone(),
+        feed_position,
+    ));
     let registry = RegistryServer::new(RegistryApi::new(
         Arc::clone(&store),
         limits,
@@ -132,6 +136,7 @@ pub async fn run<S: Store>(
         .layer(tower::util::MapResponseLayer::new(
             status::explain_oversized_request(limits.max_request_bytes),
         ))
+        .layer(AuthLayer::new(keys))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)

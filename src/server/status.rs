@@ -116,6 +116,21 @@ pub fn document_error(document_id: String, error: ApiError) -> crate::proto::v1:
     }
 }
 
+/// A call without a valid API key. The message never repeats the key.
+pub fn unauthenticated() -> Status {
+    Status::unauthenticated(
+        "this call needs an API key: send `authorization: Bearer KEY` (the CLI reads \
+         VERBATIM_API_KEY or --api-key-file); the key given, if any, is unknown or revoked",
+    )
+}
+
+/// A call whose key lacks the role it needs.
+pub fn permission_denied(needed: &str, held: &str) -> Status {
+    Status::permission_denied(format!(
+        "this call needs the {needed} role; the key given has the {held} role"
+    ))
+}
+
 /// Rewrites a trailers-only response carrying tonic's "message too large" status into
 /// [`request_too_large`]'s INVALID_ARGUMENT.
 pub fn explain_oversized_request<B>(

@@ -1,7 +1,9 @@
 //! One suite of behaviour every [`Store`] backend must show, run by each backend's tests.
 
 use super::Store;
-use crate::record::{Attribution, Changed, NewQuote, Outlet, QuoteFilter, Registration};
+use crate::record::{
+    ApiKey, Attribution, Changed, NewQuote, Outlet, QuoteFilter, Registration, Role,
+};
 use crate::text::{CanonicalText, CanonicalVersion, ContentHash};
 
 /// Runs every check against a store that starts empty.
@@ -14,6 +16,7 @@ pub async fn run_all<S: Store>(store: &S) {
     retraction_keeps_the_quote_and_the_first_reason(store).await;
     index_entries_list_every_quote_once(store).await;
     the_change_feed_follows_every_write(store).await;
+    keys_are_added_once_listed_and_revoked_on_the_feed(store).await;
     store.ping().await.expect("the store answers a ping");
 }
 
@@ -329,4 +332,41 @@ async fn the_change_feed_follows_every_write<S: Store>(store: &S) {
             .is_empty()
     );
     assert_eq!(store.changes_since(mark, 2).await.expect("a page").len(), 2);
+}
+
+async fn keys_are_added_once_listed_and_revoked_on_the_feed<S: Store>(store: &S) {
+    let mark = store.latest_change().await.expect("latest change");
+    let key = ApiKey {
+        name: "cms-prod".into(),
+        role: Role::Editor,
+        key_hash: [7; 32],
+        created_at: 1,
+        revoked_at: None,
+    };
+    assert!(store.add_key(&key).await.expect("add"));
+    let same_name = ApiKey {
+        key_hash: [8; 32],
+        ..key.clone()
+    };
+    assert!(
+        !store.add_key(&same_name).await.expect("add again"),
+        "names are unique"
+    );
+    assert_eq!(
+        store.list_keys().await.expect("list"),
+        std::slice::from_ref(&key)
+    );
+    assert!(store.revoke_key("cms-prod", 5).await.expect("revoke"));
+    assert!(
+        store.revoke_key("cms-prod", 6).await.expect("revoke again"),
+        "still known"
+    );
+    assert!(!store.revoke_key("nobody", 6).await.expect("revoke unknown"));
+    let listed = store.list_keys().await.expect("list");
+    assert_eq!(listed[0].revoked_at, Some(5));
+    let changes = store.changes_since(mark, 10).await.expect("changes");
+    assert_eq!(changes.len(), 2, "added, revoked: {changes:?}");
+    assert!(changes.iter().all(
+        |c| matches!(&c.what, Changed::Key(k) if k.name == "cms-prod" && k.revoked_at == Some(5))
+    ));
 }

@@ -7,7 +7,7 @@
 use std::future::Future;
 
 use crate::record::{
-    Change, IndexEntry, Micros, NewQuote, Outlet, Quote, QuoteFilter, Registration,
+    ApiKey, Change, IndexEntry, Micros, NewQuote, Outlet, Quote, QuoteFilter, Registration,
 };
 use crate::text::ContentHash;
 
@@ -119,6 +119,19 @@ pub trait Store: Send + Sync + 'static {
         at: Micros,
     ) -> impl Future<Output = Result<Option<Quote>, StoreError>> + Send;
 
+    /// Adds an API key. Returns `false`, writing nothing, when the name is taken.
+    fn add_key(&self, key: &ApiKey) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Every API key, revoked ones included, by name.
+    fn list_keys(&self) -> impl Future<Output = Result<Vec<ApiKey>, StoreError>> + Send;
+
+    /// Revokes the key named `name` unless it already is; `false` when there is no such key.
+    fn revoke_key(
+        &self,
+        name: &str,
+        at: Micros,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
     /// The newest position of the change feed (0 before any change).
     fn latest_change(&self) -> impl Future<Output = Result<i64, StoreError>> + Send;
 
@@ -129,10 +142,6 @@ pub trait Store: Send + Sync + 'static {
         after: i64,
         limit: usize,
     ) -> impl Future<Output = Result<Vec<Change>, StoreError>> + Send;
-
-    /// True when other processes may write to the same register (so a server must follow the
-    /// change feed to stay in step with them).
-    fn is_shared(&self) -> bool;
 
     /// Returns when a change may have been committed by another process, or after `timeout`.
     /// A store that cannot tell simply waits out the timeout.

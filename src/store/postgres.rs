@@ -21,21 +21,17 @@ use super::rows::{
 };
 use super::{Store, StoreError};
 use crate::record::{
-    Attribution, Change, IndexEntry, Micros, NewQuote, Outlet, Quote, QuoteFilter, Registration,
-    Retraction, now_micros, speaker_key,
+    ApiKey, Attribution, Change, IndexEntry, Micros, NewQuote, Outlet, Quote, QuoteFilter,
+    Registration, Retraction, now_micros, speaker_key,
 };
 use crate::text::ContentHash;
 
 /// Schema migrations, applied in order at start; the number is the schema version each leaves.
+#[rustfmt::skip]
 const MIGRATIONS: &[(i64, &str)] = &[
-    (
-        1,
-        include_str!("../../migrations/postgres/0001_register.sql"),
-    ),
-    (
-        2,
-        include_str!("../../migrations/postgres/0002_changes.sql"),
-    ),
+    (1, include_str!("../../migrations/postgres/0001_register.sql")),
+    (2, include_str!("../../migrations/postgres/0002_changes.sql")),
+    (3, include_str!("../../migrations/postgres/0003_api_keys.sql")),
 ];
 
 /// The channel every write notifies and every replica listens on.
@@ -491,6 +487,30 @@ async fn entries_by_seq(
     Ok(entries.into_iter().map(|e| (e.seq, e)).collect())
 }
 
+/// Every API key, by name, read on `conn`.
+async fn keys_on(conn: &mut PgConnection) -> Result<Vec<ApiKey>, StoreError> {
+    let found = sqlx::query(
+        "SELECT name, role, key_hash, created_at, revoked_at FROM api_keys ORDER BY name",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(classify)?;
+    found
+        .iter()
+        .map(|row| {
+            let role: String = row.try_get("role").map_err(classify)?;
+            let hash: Vec<u8> = row.try_get("key_hash").map_err(classify)?;
+            rows::api_key(
+                row.try_get("name").map_err(classify)?,
+                &role,
+                &hash,
+                row.try_get("created_at").map_err(classify)?,
+                row.try_get("revoked_at").map_err(classify)?,
+            )
+        })
+        .collect()
+}
+
 impl Store for PgStore {
     async fn upsert_outlet(&self, outlet: &Outlet) -> Result<bool, StoreError> {
         let now = now_micros();
@@ -679,6 +699,71 @@ impl Store for PgStore {
         Ok(quote)
     }
 
+    async fn add_key(&self, key: &ApiKey) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let added = sqlx::query(
+            "INSERT INTO api_keys (name, role, key_hash, created_at, revoked_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(&key.name)
+        .bind(key.role.name())
+        .bind(key.key_hash.as_slice())
+        .bind(key.created_at)
+        .bind(key.revoked_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?
+        .rows_affected()
+            == 1;
+        if added {
+            sqlx::query("INSERT INTO changes (key_name, at) VALUES ($1, $2)")
+                .bind(&key.name)
+                .bind(key.created_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
+            notify(&mut tx).await?;
+        }
+        tx.commit().await.map_err(classify)?;
+        Ok(added)
+    }
+
+    async fn list_keys(&self) -> Result<Vec<ApiKey>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(classify)?;
+        keys_on(&mut conn).await
+    }
+
+    async fn revoke_key(&self, name: &str, at: Micros) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let exists = sqlx::query("SELECT 1 FROM api_keys WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(classify)?
+            .is_some();
+        let revoked = sqlx::query(
+            "UPDATE api_keys SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL",
+        )
+        .bind(at)
+        .bind(name)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?
+        .rows_affected()
+            == 1;
+        if revoked {
+            sqlx::query("INSERT INTO changes (key_name, at) VALUES ($1, $2)")
+                .bind(name)
+                .bind(at)
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
+            notify(&mut tx).await?;
+        }
+        tx.commit().await.map_err(classify)?;
+        Ok(exists)
+    }
+
     async fn latest_change(&self) -> Result<i64, StoreError> {
         sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0)::bigint FROM changes")
             .fetch_one(&self.pool)
@@ -689,7 +774,8 @@ impl Store for PgStore {
     async fn changes_since(&self, after: i64, limit: usize) -> Result<Vec<Change>, StoreError> {
         let mut conn = self.pool.acquire().await.map_err(classify)?;
         let found = sqlx::query(
-            "SELECT seq, quote_seq, outlet_id FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2",
+            "SELECT seq, quote_seq, outlet_id, key_name FROM changes WHERE seq > $1 \
+             ORDER BY seq LIMIT $2",
         )
         .bind(after)
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
@@ -703,14 +789,15 @@ impl Store for PgStore {
                     row.try_get("seq").map_err(classify)?,
                     row.try_get("quote_seq").map_err(classify)?,
                     row.try_get("outlet_id").map_err(classify)?,
+                    row.try_get("key_name").map_err(classify)?,
                 ))
             })
             .collect::<Result<Vec<rows::ChangeRow>, StoreError>>()?;
-        let seqs: Vec<i64> = change_rows.iter().filter_map(|(_, q, _)| *q).collect();
+        let seqs: Vec<i64> = change_rows.iter().filter_map(|(_, q, _, _)| *q).collect();
         let entries = entries_by_seq(&mut conn, &seqs).await?;
         let ids: Vec<&str> = change_rows
             .iter()
-            .filter_map(|(_, _, o)| o.as_deref())
+            .filter_map(|(_, _, o, _)| o.as_deref())
             .collect();
         let mut outlets = HashMap::new();
         if !ids.is_empty() {
@@ -725,11 +812,21 @@ impl Store for PgStore {
                 outlets.insert(outlet.id.clone(), outlet);
             }
         }
-        Ok(rows::assemble_changes(change_rows, &entries, &outlets))
-    }
-
-    fn is_shared(&self) -> bool {
-        true
+        let keys: HashMap<String, ApiKey> = if change_rows.iter().any(|(_, _, _, k)| k.is_some()) {
+            keys_on(&mut conn)
+                .await?
+                .into_iter()
+                .map(|key| (key.name.clone(), key))
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        Ok(rows::assemble_changes(
+            change_rows,
+            &entries,
+            &outlets,
+            &keys,
+        ))
     }
 
     async fn wait_for_change(&self, timeout: Duration) {

@@ -148,8 +148,8 @@ pub(super) fn attach_to_entries(entries: &mut [IndexEntry], rows: Vec<(i64, Attr
     }
 }
 
-/// One row of the change feed: (seq, the quote it touched, the outlet it touched).
-pub(super) type ChangeRow = (i64, Option<i64>, Option<String>);
+/// One row of the change feed: (seq, the quote, the outlet, the key it touched).
+pub(super) type ChangeRow = (i64, Option<i64>, Option<String>, Option<String>);
 
 /// The seqs of the quotes `outcomes` created or changed, each once, in order.
 pub(super) fn changed_quotes(keys: &[AttributionKey], outcomes: &[Registration]) -> Vec<i64> {
@@ -168,16 +168,38 @@ pub(super) fn assemble_changes(
     rows: Vec<ChangeRow>,
     entries: &HashMap<i64, IndexEntry>,
     outlets: &HashMap<String, crate::record::Outlet>,
+    keys: &HashMap<String, crate::record::ApiKey>,
 ) -> Vec<crate::record::Change> {
     use crate::record::{Change, Changed};
     rows.into_iter()
-        .filter_map(|(seq, quote_seq, outlet_id)| {
-            let what = match (quote_seq, outlet_id) {
-                (Some(quote), _) => Changed::Quote(entries.get(&quote)?.clone()),
-                (None, Some(id)) => Changed::Outlet(outlets.get(&id)?.clone()),
-                (None, None) => return None,
+        .filter_map(|(seq, quote_seq, outlet_id, key_name)| {
+            let what = match (quote_seq, outlet_id, key_name) {
+                (Some(quote), _, _) => Changed::Quote(entries.get(&quote)?.clone()),
+                (None, Some(id), _) => Changed::Outlet(outlets.get(&id)?.clone()),
+                (None, None, Some(name)) => Changed::Key(keys.get(&name)?.clone()),
+                (None, None, None) => return None,
             };
             Some(Change { seq, what })
         })
         .collect()
+}
+
+/// An API key from its stored columns.
+pub(super) fn api_key(
+    name: String,
+    role: &str,
+    key_hash: &[u8],
+    created_at: crate::record::Micros,
+    revoked_at: Option<crate::record::Micros>,
+) -> Result<crate::record::ApiKey, StoreError> {
+    Ok(crate::record::ApiKey {
+        role: crate::record::Role::parse(role)
+            .ok_or_else(|| StoreError::Corrupt(format!("api_keys.role holds {role:?}")))?,
+        key_hash: key_hash.try_into().map_err(|_| {
+            StoreError::Corrupt(format!("api_keys.key_hash of {name:?} is not 32 bytes"))
+        })?,
+        name,
+        created_at,
+        revoked_at,
+    })
 }

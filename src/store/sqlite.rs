@@ -25,8 +25,8 @@ use super::rows::{
 };
 use super::{Store, StoreError};
 use crate::record::{
-    Attribution, Change, IndexEntry, Micros, NewQuote, Outlet, Quote, QuoteFilter, Registration,
-    Retraction, now_micros, speaker_key,
+    ApiKey, Attribution, Change, IndexEntry, Micros, NewQuote, Outlet, Quote, QuoteFilter,
+    Registration, Retraction, now_micros, speaker_key,
 };
 use crate::text::ContentHash;
 
@@ -34,6 +34,7 @@ use crate::text::ContentHash;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/sqlite/0001_register.sql")),
     (2, include_str!("../../migrations/sqlite/0002_changes.sql")),
+    (3, include_str!("../../migrations/sqlite/0003_api_keys.sql")),
 ];
 
 /// How long a statement waits for a lock held by another process before giving up.
@@ -497,6 +498,30 @@ fn entry_from_row(row: &SqliteRow) -> Result<IndexEntry, StoreError> {
     })
 }
 
+/// Every API key, by name, read on `conn`.
+async fn keys_on(conn: &mut SqliteConnection) -> Result<Vec<ApiKey>, StoreError> {
+    let found = sqlx::query(
+        "SELECT name, role, key_hash, created_at, revoked_at FROM api_keys ORDER BY name",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(classify)?;
+    found
+        .iter()
+        .map(|row| {
+            let role: String = row.try_get("role").map_err(classify)?;
+            let hash: Vec<u8> = row.try_get("key_hash").map_err(classify)?;
+            rows::api_key(
+                row.try_get("name").map_err(classify)?,
+                &role,
+                &hash,
+                row.try_get("created_at").map_err(classify)?,
+                row.try_get("revoked_at").map_err(classify)?,
+            )
+        })
+        .collect()
+}
+
 impl Store for SqliteStore {
     async fn upsert_outlet(&self, outlet: &Outlet) -> Result<bool, StoreError> {
         let now = now_micros();
@@ -691,6 +716,76 @@ impl Store for SqliteStore {
         Ok(quote)
     }
 
+    async fn add_key(&self, key: &ApiKey) -> Result<bool, StoreError> {
+        let mut tx = self
+            .writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(classify)?;
+        let added = sqlx::query(
+            "INSERT INTO api_keys (name, role, key_hash, created_at, revoked_at) \
+             VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(&key.name)
+        .bind(key.role.name())
+        .bind(key.key_hash.as_slice())
+        .bind(key.created_at)
+        .bind(key.revoked_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?
+        .rows_affected()
+            == 1;
+        if added {
+            sqlx::query("INSERT INTO changes (key_name, at) VALUES (?, ?)")
+                .bind(&key.name)
+                .bind(key.created_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
+        }
+        tx.commit().await.map_err(classify)?;
+        Ok(added)
+    }
+
+    async fn list_keys(&self) -> Result<Vec<ApiKey>, StoreError> {
+        let mut conn = self.reader.acquire().await.map_err(classify)?;
+        keys_on(&mut conn).await
+    }
+
+    async fn revoke_key(&self, name: &str, at: Micros) -> Result<bool, StoreError> {
+        let mut tx = self
+            .writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(classify)?;
+        let exists = sqlx::query("SELECT 1 FROM api_keys WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(classify)?
+            .is_some();
+        let revoked =
+            sqlx::query("UPDATE api_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL")
+                .bind(at)
+                .bind(name)
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?
+                .rows_affected()
+                == 1;
+        if revoked {
+            sqlx::query("INSERT INTO changes (key_name, at) VALUES (?, ?)")
+                .bind(name)
+                .bind(at)
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
+        }
+        tx.commit().await.map_err(classify)?;
+        Ok(exists)
+    }
+
     async fn latest_change(&self) -> Result<i64, StoreError> {
         sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM changes")
             .fetch_one(&self.reader)
@@ -701,7 +796,8 @@ impl Store for SqliteStore {
     async fn changes_since(&self, after: i64, limit: usize) -> Result<Vec<Change>, StoreError> {
         let mut conn = self.reader.acquire().await.map_err(classify)?;
         let found = sqlx::query(
-            "SELECT seq, quote_seq, outlet_id FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
+            "SELECT seq, quote_seq, outlet_id, key_name FROM changes WHERE seq > ? \
+             ORDER BY seq LIMIT ?",
         )
         .bind(after)
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
@@ -715,13 +811,14 @@ impl Store for SqliteStore {
                     row.try_get("seq").map_err(classify)?,
                     row.try_get("quote_seq").map_err(classify)?,
                     row.try_get("outlet_id").map_err(classify)?,
+                    row.try_get("key_name").map_err(classify)?,
                 ))
             })
             .collect::<Result<Vec<rows::ChangeRow>, StoreError>>()?;
-        let seqs: Vec<i64> = change_rows.iter().filter_map(|(_, q, _)| *q).collect();
+        let seqs: Vec<i64> = change_rows.iter().filter_map(|(_, q, _, _)| *q).collect();
         let entries = entries_by_seq(&mut conn, &seqs).await?;
         let mut outlets = HashMap::new();
-        for id in change_rows.iter().filter_map(|(_, _, o)| o.as_ref()) {
+        for id in change_rows.iter().filter_map(|(_, _, o, _)| o.as_ref()) {
             if let Some(row) =
                 sqlx::query("SELECT id, name, aliases, domains FROM outlets WHERE id = ?")
                     .bind(id)
@@ -732,11 +829,21 @@ impl Store for SqliteStore {
                 outlets.insert(id.clone(), outlet_from_row(&row)?);
             }
         }
-        Ok(rows::assemble_changes(change_rows, &entries, &outlets))
-    }
-
-    fn is_shared(&self) -> bool {
-        false
+        let keys: HashMap<String, ApiKey> = if change_rows.iter().any(|(_, _, _, k)| k.is_some()) {
+            keys_on(&mut conn)
+                .await?
+                .into_iter()
+                .map(|key| (key.name.clone(), key))
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        Ok(rows::assemble_changes(
+            change_rows,
+            &entries,
+            &outlets,
+            &keys,
+        ))
     }
 
     async fn wait_for_change(&self, timeout: Duration) {
@@ -800,7 +907,7 @@ mod tests {
                 error,
                 StoreError::NewerSchema {
                     found: 99,
-                    supported: 2
+                    supported: 3
                 }
             ),
             "{error}"
