@@ -31,11 +31,7 @@ impl Health {
 
     /// Reports every service SERVING or NOT_SERVING; once shutdown began, only NOT_SERVING.
     pub async fn set_serving(&self, serving: bool) {
-        let status = if serving && !self.shutting_down.load(Ordering::SeqCst) {
-            ServingStatus::Serving
-        } else {
-            ServingStatus::NotServing
-        };
+        let status = self.status(serving);
         for service in ["", REGISTRY_SERVICE, CHECKER_SERVICE] {
             self.reporter.set_service_status(service, status).await;
         }
@@ -44,14 +40,19 @@ impl Health {
     /// Reports the Registry (which needs the store) SERVING or NOT_SERVING; the Checker answers
     /// from its index either way.
     pub async fn set_registry_serving(&self, serving: bool) {
-        let status = if serving && !self.shutting_down.load(Ordering::SeqCst) {
-            ServingStatus::Serving
-        } else {
-            ServingStatus::NotServing
-        };
+        let status = self.status(serving);
         self.reporter
             .set_service_status(REGISTRY_SERVICE, status)
             .await;
+    }
+
+    /// SERVING when `serving` and shutdown has not begun.
+    fn status(&self, serving: bool) -> ServingStatus {
+        if serving && !self.shutting_down.load(Ordering::SeqCst) {
+            ServingStatus::Serving
+        } else {
+            ServingStatus::NotServing
+        }
     }
 
     /// Reports NOT_SERVING for good.
