@@ -121,6 +121,16 @@ mod tests {
     }
 
     #[test]
+    fn lowercasing_that_denormalizes_stays_idempotent() {
+        // Found by the `canonical` fuzz target: `İ` lowercases to i + U+0307, which then sits
+        // before a mark of lower combining class.
+        let found = "e\u{130}\u{321}\u{1a}\0\0\u{c}\0\0\0\0";
+        let once = CanonicalText::of(found);
+        assert_eq!(CanonicalText::of(once.as_str()), once);
+        assert_eq!(once.as_str(), "ei\u{321}\u{307}");
+    }
+
+    #[test]
     fn punctuation_only_text_is_empty() {
         assert!(CanonicalText::of(" … — !!! ").is_empty());
         assert_eq!(CanonicalText::of("").word_count(), 0);

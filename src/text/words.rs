@@ -244,6 +244,14 @@ fn slow_words(
     scratch.lowered.clear();
     // `str::to_lowercase` applies the Final_Sigma rule as Python's `str.lower` does.
     scratch.lowered.push_str(&scratch.normalized.to_lowercase());
+    // Lowercasing can leave text that is not normalized (`İ` becomes `i` + U+0307, which must
+    // then be reordered after a following mark of lower combining class), and the form must be
+    // idempotent: normalize once more when that happens (found by fuzzing).
+    if !unicode_normalization::is_nfkc(&scratch.lowered) {
+        scratch.normalized.clear();
+        scratch.normalized.extend(scratch.lowered.nfkc());
+        std::mem::swap(&mut scratch.normalized, &mut scratch.lowered);
+    }
 
     let mut count = 0;
     for piece in scratch.lowered.split(char::is_whitespace) {
