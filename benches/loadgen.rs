@@ -15,7 +15,7 @@ use tokio::net::TcpListener;
 use verbatim::{
     config::ServeConfig,
     proto::v1::{CheckTextRequest, checker_client::CheckerClient},
-    record::{Attribution, NewQuote},
+    record::{Actor, Attribution, NewQuote},
     server,
     store::{SqliteStore, Store},
     text::{CanonicalText, CanonicalVersion, ContentHash},
@@ -98,7 +98,10 @@ async fn main() {
                 }
             })
             .collect();
-        store.register_quotes(&batch).await.expect("registration");
+        store
+            .register_quotes(&batch, &Actor::local("loadgen"))
+            .await
+            .expect("registration");
     }
     println!(
         "register of {size} quotes written in {:.1?}",

@@ -1,13 +1,12 @@
-//! `verbatim key add|list|revoke`: API key management, straight against the store (so the first
-//! admin key can be made before any server runs). A new key is printed once; only its SHA-256
-//! is stored. Running servers apply additions and revocations from the store's change feed.
-
-use std::io::Read as _;
+//! `verbatim key add|list|revoke --store` and `verbatim audit --store`: administration straight
+//! against the store (so the first admin key can be made before any server runs). A new key is
+//! printed once; only its SHA-256 is stored. Running servers apply additions and revocations from
+//! the store's change feed. Without `--store` the same commands go through a server (admin role).
 
 use anyhow::{Context as _, bail};
 
-use crate::record::{ApiKey, Role, now_micros};
-use crate::server::auth::key_hash;
+use crate::record::{Actor, ApiKey, AuditEvent, Micros, Role, now_micros};
+use crate::server::auth::{key_hash, key_name_problem, new_key_secret};
 use crate::store::{PgSettings, PgStore, SqliteStore, Store};
 
 /// Either store, opened from its URL.
@@ -29,8 +28,8 @@ impl AnyStore {
 
     async fn add_key(&self, key: &ApiKey) -> anyhow::Result<bool> {
         Ok(match self {
-            AnyStore::Sqlite(store) => store.add_key(key).await?,
-            AnyStore::Postgres(store) => store.add_key(key).await?,
+            AnyStore::Sqlite(store) => store.add_key(key, &Actor::local("key add")).await?,
+            AnyStore::Postgres(store) => store.add_key(key, &Actor::local("key add")).await?,
         })
     }
 
@@ -43,8 +42,28 @@ impl AnyStore {
 
     async fn revoke_key(&self, name: &str) -> anyhow::Result<bool> {
         Ok(match self {
-            AnyStore::Sqlite(store) => store.revoke_key(name, now_micros()).await?,
-            AnyStore::Postgres(store) => store.revoke_key(name, now_micros()).await?,
+            AnyStore::Sqlite(store) => {
+                store
+                    .revoke_key(name, now_micros(), &Actor::local("key revoke"))
+                    .await?
+            }
+            AnyStore::Postgres(store) => {
+                store
+                    .revoke_key(name, now_micros(), &Actor::local("key revoke"))
+                    .await?
+            }
+        })
+    }
+
+    async fn list_audit(
+        &self,
+        after: i64,
+        since: Micros,
+        limit: usize,
+    ) -> anyhow::Result<Vec<AuditEvent>> {
+        Ok(match self {
+            AnyStore::Sqlite(store) => store.list_audit(after, since, limit).await?,
+            AnyStore::Postgres(store) => store.list_audit(after, since, limit).await?,
         })
     }
 
@@ -56,44 +75,18 @@ impl AnyStore {
     }
 }
 
-/// A new key: `vbk_` and 64 hex digits of randomness from the operating system.
-fn new_key() -> anyhow::Result<String> {
-    let mut bytes = [0u8; 32];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut random| random.read_exact(&mut bytes))
-        .context("reading /dev/urandom for a new key")?;
-    Ok(format!(
-        "vbk_{}",
-        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    ))
-}
-
-/// Names: what `[a-z0-9][a-z0-9._-]{0,63}` allows, so they print and log safely.
-fn check_name(name: &str) -> anyhow::Result<()> {
-    let valid = !name.is_empty()
-        && name.len() <= 64
-        && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
-    if !valid {
-        bail!(
-            "key name {name:?}: use 1 to 64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit"
-        );
-    }
-    Ok(())
-}
-
 /// Adds a key named `name` with `role` to the store at `url` and returns the key's text.
 ///
 /// # Errors
 /// When the name is invalid or taken, or the store fails.
 pub async fn add(url: &str, name: &str, role: &str) -> anyhow::Result<String> {
-    check_name(name)?;
+    if let Some(problem) = key_name_problem(name) {
+        bail!(problem);
+    }
     let Some(role) = Role::parse(role) else {
         bail!("role {role:?}: use reader, editor or admin");
     };
-    let key = new_key()?;
+    let key = new_key_secret().context("reading /dev/urandom for a new key")?;
     let store = AnyStore::open(url).await?;
     let added = store
         .add_key(&ApiKey {
@@ -136,18 +129,31 @@ pub async fn revoke(url: &str, name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keys_are_long_random_and_names_are_checked() {
-        let (a, b) = (new_key().expect("a key"), new_key().expect("a key"));
-        assert_ne!(a, b);
-        assert_eq!(a.len(), 4 + 64);
-        assert!(check_name("cms-prod.1").is_ok());
-        for bad in ["", "Upper", "-lead", "with space", &"x".repeat(65)] {
-            assert!(check_name(bad).is_err(), "{bad}");
+/// Every audit event of the store at `url` at or after `since`, oldest first, handed to `visit`
+/// a page at a time (the trail can be long).
+///
+/// # Errors
+/// When the store fails.
+pub async fn audit(
+    url: &str,
+    since: Micros,
+    mut visit: impl FnMut(&[AuditEvent]),
+) -> anyhow::Result<()> {
+    const PAGE: usize = 1_000;
+    let store = AnyStore::open(url).await?;
+    let mut after = 0;
+    let outcome = loop {
+        match store.list_audit(after, since, PAGE).await {
+            Ok(page) => {
+                visit(&page);
+                match page.last() {
+                    Some(last) if page.len() == PAGE => after = last.seq,
+                    _ => break Ok(()),
+                }
+            }
+            Err(error) => break Err(error),
         }
-    }
+    };
+    store.close().await;
+    outcome
 }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser as _;
 use tokio::net::TcpListener;
 use verbatim::{
-    cli::{self, Cli, Command, KeyCommand},
+    cli::{self, Cli, Command},
     config::{ServeArgs, ServeConfig},
     server,
     store::{PgStore, SqliteStore},
@@ -29,7 +29,6 @@ fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)).map(|()| ExitCode::SUCCESS),
-        Command::Key(command) => runtime.block_on(key(command)).map(|()| ExitCode::SUCCESS),
         Command::Export { store } => {
             exit_quietly_on_closed_pipe();
             runtime.block_on(export(&store)).map(|()| ExitCode::SUCCESS)
@@ -90,36 +89,6 @@ async fn refuse_open_network_without_keys<S: verbatim::store::Store>(
          127.0.0.1, or pass --insecure",
         args.listen
     )
-}
-
-/// `verbatim key …`, against the store.
-async fn key(command: KeyCommand) -> anyhow::Result<()> {
-    match command {
-        KeyCommand::Add { role, name, store } => {
-            let key = verbatim::keys::add(&store, &name, &role).await?;
-            println!("{key}");
-            eprintln!("key {name:?} ({role}) added; it is shown only now: store it safely");
-        }
-        KeyCommand::List { store } => {
-            for key in verbatim::keys::list(&store).await? {
-                println!(
-                    "{}\t{}\t{}",
-                    key.name,
-                    key.role.name(),
-                    if key.revoked_at.is_some() {
-                        "revoked"
-                    } else {
-                        "active"
-                    }
-                );
-            }
-        }
-        KeyCommand::Revoke { name, store } => {
-            verbatim::keys::revoke(&store, &name).await?;
-            eprintln!("key {name:?} revoked");
-        }
-    }
-    Ok(())
 }
 
 /// `verbatim export`: the register to stdout, a summary to stderr.

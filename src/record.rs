@@ -149,6 +149,93 @@ impl Role {
     }
 }
 
+/// Who made a change, as the audit trail records it: `key:NAME` for a call with an API key,
+/// `anonymous` for a call to a server running without keys, `local:COMMAND` for a command run
+/// against the store itself (`verbatim key add --store …`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor(String);
+
+impl Actor {
+    /// A call authenticated by the key named `name`.
+    pub fn key(name: &str) -> Self {
+        Actor(format!("key:{name}"))
+    }
+
+    /// A call to a server that has no keys (loopback only, or `--insecure`).
+    pub fn anonymous() -> Self {
+        Actor("anonymous".to_owned())
+    }
+
+    /// A command run straight against the store, by whoever can open it.
+    pub fn local(command: &str) -> Self {
+        Actor(format!("local:{command}"))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// What an audit event records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuditAction {
+    /// New words entered the register.
+    QuoteRegistered,
+    /// Registered words gained another speaker or outlet.
+    AttributionAdded,
+    QuoteRetracted,
+    OutletCreated,
+    OutletUpdated,
+    KeyAdded,
+    KeyRevoked,
+}
+
+impl AuditAction {
+    /// The action's name as stored and shown ("quote.registered").
+    pub fn name(self) -> &'static str {
+        match self {
+            AuditAction::QuoteRegistered => "quote.registered",
+            AuditAction::AttributionAdded => "attribution.added",
+            AuditAction::QuoteRetracted => "quote.retracted",
+            AuditAction::OutletCreated => "outlet.created",
+            AuditAction::OutletUpdated => "outlet.updated",
+            AuditAction::KeyAdded => "key.added",
+            AuditAction::KeyRevoked => "key.revoked",
+        }
+    }
+
+    /// The action named `name`.
+    pub fn parse(name: &str) -> Option<Self> {
+        [
+            AuditAction::QuoteRegistered,
+            AuditAction::AttributionAdded,
+            AuditAction::QuoteRetracted,
+            AuditAction::OutletCreated,
+            AuditAction::OutletUpdated,
+            AuditAction::KeyAdded,
+            AuditAction::KeyRevoked,
+        ]
+        .into_iter()
+        .find(|action| action.name() == name)
+    }
+}
+
+/// One entry of the append-only audit trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    /// Position in the change feed (the trail and the feed are one table).
+    pub seq: i64,
+    pub at: Micros,
+    /// Who: an [`Actor`]'s text; `None` for changes recorded before the audit trail existed.
+    pub actor: Option<String>,
+    /// What; `None` for changes recorded before the audit trail existed.
+    pub action: Option<AuditAction>,
+    /// What it touched: the quote's content hash (`sha256-v1:…`), the outlet id or the key name.
+    pub subject: String,
+    /// The credit registered, the retraction's reason, the key's role.
+    pub detail: String,
+}
+
 /// An API key as the store keeps it: never the key itself, only its SHA-256.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiKey {

@@ -4,6 +4,7 @@
 //! Human-readable output by default, `--json` for machines. Exit codes: 0 success, 2 any error
 //! (for `health`: 0 only when the server reports SERVING).
 
+mod admin;
 mod check;
 mod client;
 mod import;
@@ -65,9 +66,20 @@ pub enum Command {
         /// The file, one JSON object a line: {"kind":"outlet",…} or {"kind":"quote",…}.
         file: String,
     },
-    /// Manage API keys, directly in the store (no server needed).
+    /// Manage API keys: through the server (admin role), or with --store straight in the store
+    /// (no server needed: how the first admin key is made).
     #[command(subcommand)]
     Key(KeyCommand),
+    /// List the audit trail: every registration, retraction, outlet and key change, who made it
+    /// and when, oldest first. Through the server (admin role), or with --store from the store.
+    Audit {
+        /// Only events at or after this time: RFC 3339 (2024-01-29T10:00:00Z) or a date.
+        #[arg(long)]
+        since: Option<String>,
+        /// Read the store directly: sqlite://FILE or postgres://USER@HOST/DATABASE.
+        #[arg(long, env = "VERBATIM_STORE")]
+        store: Option<String>,
+    },
     /// Write a whole register (outlets, quotes with every attribution, retractions) to stdout
     /// in the import format, reading the store directly: `verbatim export --store URL > FILE`.
     Export {
@@ -102,22 +114,24 @@ pub enum KeyCommand {
         /// reader (check, read), editor (also register, retract, outlets) or admin (also keys).
         #[arg(long)]
         role: String,
-        /// Who holds it ("cms-prod"); shown in listings and the logs.
+        /// Who holds it ("cms-prod"); shown in listings, the logs and the audit trail.
         name: String,
-        /// The store: sqlite://FILE or postgres://USER@HOST/DATABASE.
-        #[arg(long, env = "VERBATIM_STORE", default_value = crate::config::DEFAULT_STORE)]
-        store: String,
+        /// Work straight in the store: sqlite://FILE or postgres://USER@HOST/DATABASE.
+        #[arg(long, env = "VERBATIM_STORE")]
+        store: Option<String>,
     },
     /// List keys (names, roles, when made and revoked; never the keys).
     List {
-        #[arg(long, env = "VERBATIM_STORE", default_value = crate::config::DEFAULT_STORE)]
-        store: String,
+        /// Work straight in the store: sqlite://FILE or postgres://USER@HOST/DATABASE.
+        #[arg(long, env = "VERBATIM_STORE")]
+        store: Option<String>,
     },
-    /// Revoke a key: servers refuse it from their next look at the store (under a second).
+    /// Revoke a key: every server refuses it within a second.
     Revoke {
         name: String,
-        #[arg(long, env = "VERBATIM_STORE", default_value = crate::config::DEFAULT_STORE)]
-        store: String,
+        /// Work straight in the store: sqlite://FILE or postgres://USER@HOST/DATABASE.
+        #[arg(long, env = "VERBATIM_STORE")]
+        store: Option<String>,
     },
 }
 
@@ -214,8 +228,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let timeout = Duration::from_secs(cli.timeout.max(1));
     let api_key = client::ApiKey::load(cli.api_key_file.as_deref())?;
     match cli.command {
-        Command::Serve(_) | Command::Export { .. } | Command::Key(_) => {
-            bail!("`serve`, `export` and `key` run in main")
+        Command::Serve(_) | Command::Export { .. } => {
+            bail!("`serve` and `export` run in main")
+        }
+        Command::Key(command) => {
+            admin::key(&cli.server, timeout, api_key, command, &out).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit { since, store } => {
+            admin::audit(&cli.server, timeout, api_key, since, store, &out).await?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Hash { text } => {
             let text = read_arg_or_stdin(text)?;

@@ -112,9 +112,92 @@ fn shorten(text: &str, max_chars: usize) -> String {
     }
 }
 
+fn or_dash(text: &str) -> &str {
+    if text.is_empty() { "-" } else { text }
+}
+
+fn role_name(role: i32) -> &'static str {
+    match pb::Role::try_from(role) {
+        Ok(pb::Role::Reader) => "reader",
+        Ok(pb::Role::Editor) => "editor",
+        Ok(pb::Role::Admin) => "admin",
+        Ok(pb::Role::Unspecified) | Err(_) => "unknown",
+    }
+}
+
+fn key_json(key: &pb::ApiKeyInfo) -> Value {
+    json!({
+        "name": key.name,
+        "role": role_name(key.role),
+        "created_at": key.created_at.as_ref().map(format_time),
+        "revoked_at": key.revoked_at.as_ref().map(format_time),
+    })
+}
+
 impl Output {
     pub fn new(json: bool) -> Self {
         Output { json }
+    }
+
+    /// A new key: the secret alone on stdout (so it can be piped into a file), the rest on stderr.
+    pub fn key_created(&self, key: &pb::ApiKeyInfo, secret: &str) {
+        if self.json {
+            let mut value = key_json(key);
+            value["secret"] = json!(secret);
+            print_json(&value);
+        } else {
+            println!("{secret}");
+        }
+        eprintln!(
+            "key {:?} ({}) added; it is shown only now: store it safely",
+            key.name,
+            role_name(key.role)
+        );
+    }
+
+    /// Keys, one a line: name, role, active or revoked.
+    pub fn keys(&self, keys: &[pb::ApiKeyInfo]) {
+        if self.json {
+            print_json(&Value::Array(keys.iter().map(key_json).collect()));
+            return;
+        }
+        for key in keys {
+            let state = if key.revoked_at.is_some() {
+                "revoked"
+            } else {
+                "active"
+            };
+            println!("{}\t{}\t{state}", key.name, role_name(key.role));
+        }
+    }
+
+    /// Audit events, one a line (tab-separated: time, actor, action, subject, detail), or one
+    /// JSON object a line, since the trail may be long.
+    pub fn audit_events(&self, events: &[pb::AuditEvent]) {
+        for event in events {
+            let at = event.at.as_ref().map(format_time).unwrap_or_default();
+            if self.json {
+                println!(
+                    "{}",
+                    json!({
+                        "seq": event.seq,
+                        "at": at,
+                        "actor": event.actor,
+                        "action": event.action,
+                        "subject": event.subject,
+                        "detail": event.detail,
+                    })
+                );
+            } else {
+                println!(
+                    "{at}\t{}\t{}\t{}\t{}",
+                    or_dash(&event.actor),
+                    or_dash(&event.action),
+                    event.subject,
+                    event.detail
+                );
+            }
+        }
     }
 
     pub fn hash(&self, hash: &ContentHash, canonical: &CanonicalText) {

@@ -13,7 +13,7 @@ use std::{
 use sha2::{Digest as _, Sha256};
 
 use super::status;
-use crate::record::{ApiKey, Role};
+use crate::record::{Actor, ApiKey, Role};
 
 /// The role an RPC needs, or `None` for the open services (health, reflection).
 pub fn required_role(path: &str) -> Option<Role> {
@@ -21,6 +21,10 @@ pub fn required_role(path: &str) -> Option<Role> {
         return None;
     }
     Some(match path {
+        "/verbatim.v1.Registry/CreateApiKey"
+        | "/verbatim.v1.Registry/ListApiKeys"
+        | "/verbatim.v1.Registry/RevokeApiKey"
+        | "/verbatim.v1.Registry/ListAuditEvents" => Role::Admin,
         "/verbatim.v1.Registry/RegisterOutlet"
         | "/verbatim.v1.Registry/RegisterQuote"
         | "/verbatim.v1.Registry/RegisterQuotes"
@@ -35,9 +39,48 @@ pub fn required_role(path: &str) -> Option<Role> {
     })
 }
 
+/// Who made the call `request`, for the audit trail.
+pub fn actor_of<T>(request: &tonic::Request<T>) -> Actor {
+    match request.extensions().get::<Caller>() {
+        Some(caller) => Actor::key(&caller.key_name),
+        None => Actor::anonymous(),
+    }
+}
+
 /// SHA-256 of a key's text: what the store keeps.
 pub fn key_hash(key: &str) -> [u8; 32] {
     Sha256::digest(key.as_bytes()).into()
+}
+
+/// A new key: `vbk_` and 64 hex digits of randomness from the operating system.
+///
+/// # Errors
+/// When `/dev/urandom` cannot be read.
+pub fn new_key_secret() -> std::io::Result<String> {
+    use std::io::Read as _;
+    let mut bytes = [0u8; 32];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+    Ok(format!(
+        "vbk_{}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    ))
+}
+
+/// What is wrong with a key name, if anything. Names are what `[a-z0-9][a-z0-9._-]{0,63}`
+/// allows, so they print and log safely.
+pub fn key_name_problem(name: &str) -> Option<String> {
+    let valid = !name.is_empty()
+        && name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
+    (!valid).then(|| {
+        format!(
+            "key name {name:?}: use 1 to 64 of a-z, 0-9, '.', '_', '-', starting with a letter or \
+             digit"
+        )
+    })
 }
 
 /// Equality whose time does not depend on where the inputs differ.
@@ -202,6 +245,35 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_are_long_random_and_names_are_checked() {
+        let (a, b) = (
+            new_key_secret().expect("a key"),
+            new_key_secret().expect("a key"),
+        );
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 4 + 64);
+        assert!(key_name_problem("cms-prod.1").is_none());
+        for bad in ["", "Upper", "-lead", "with space", &"x".repeat(65)] {
+            assert!(key_name_problem(bad).is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn key_management_and_the_audit_trail_need_admin() {
+        for rpc in [
+            "CreateApiKey",
+            "ListApiKeys",
+            "RevokeApiKey",
+            "ListAuditEvents",
+        ] {
+            assert_eq!(
+                required_role(&format!("/verbatim.v1.Registry/{rpc}")),
+                Some(Role::Admin)
+            );
+        }
+    }
 
     fn key(name: &str, role: Role, secret: &str) -> ApiKey {
         ApiKey {

@@ -14,7 +14,9 @@ use crate::text::{
 
 use crate::config::Limits;
 use crate::proto::v1 as pb;
-use crate::record::{Attribution, Micros, NewQuote, Outlet, Quote, QuoteFilter};
+use crate::record::{
+    ApiKey, Attribution, AuditEvent, Micros, NewQuote, Outlet, Quote, QuoteFilter, Role,
+};
 use crate::text::{CanonicalText, CanonicalVersion, ContentHash};
 
 /// Longest name (outlet, speaker, alias), in characters.
@@ -264,6 +266,48 @@ pub fn micros_from_proto(field: &str, ts: &Timestamp) -> Result<Micros, FieldErr
     Ok(ts.seconds * 1_000_000 + i64::from(ts.nanos / 1_000))
 }
 
+/// The role a request names.
+pub fn role_from_proto(field: &str, role: i32) -> Result<Role, FieldError> {
+    match pb::Role::try_from(role) {
+        Ok(pb::Role::Reader) => Ok(Role::Reader),
+        Ok(pb::Role::Editor) => Ok(Role::Editor),
+        Ok(pb::Role::Admin) => Ok(Role::Admin),
+        Ok(pb::Role::Unspecified) | Err(_) => Err(FieldError::new(
+            field,
+            "is required: ROLE_READER, ROLE_EDITOR or ROLE_ADMIN",
+        )),
+    }
+}
+
+/// An API key as the wire shows it (never its hash).
+pub fn api_key_to_proto(key: &ApiKey) -> pb::ApiKeyInfo {
+    pb::ApiKeyInfo {
+        name: key.name.clone(),
+        role: match key.role {
+            Role::Reader => pb::Role::Reader,
+            Role::Editor => pb::Role::Editor,
+            Role::Admin => pb::Role::Admin,
+        } as i32,
+        created_at: Some(micros_to_proto(key.created_at)),
+        revoked_at: key.revoked_at.map(micros_to_proto),
+    }
+}
+
+/// An audit event as the wire shows it.
+pub fn audit_event_to_proto(event: AuditEvent) -> pb::AuditEvent {
+    pb::AuditEvent {
+        seq: event.seq,
+        at: Some(micros_to_proto(event.at)),
+        actor: event.actor.unwrap_or_default(),
+        action: event
+            .action
+            .map(|a| a.name().to_owned())
+            .unwrap_or_default(),
+        subject: event.subject,
+        detail: event.detail,
+    }
+}
+
 /// Converts [`Micros`] to a wire timestamp.
 pub fn micros_to_proto(micros: Micros) -> Timestamp {
     Timestamp {
@@ -360,6 +404,7 @@ pub fn page_size(field: &str, value: i32) -> Result<usize, FieldError> {
 
 const QUOTE_TOKEN_PREFIX: &str = "q1.";
 const OUTLET_TOKEN_PREFIX: &str = "o1.";
+const AUDIT_TOKEN_PREFIX: &str = "a1.";
 
 fn bad_token(field: &str) -> FieldError {
     FieldError::new(
@@ -371,11 +416,25 @@ fn bad_token(field: &str) -> FieldError {
 
 /// The cursor a quotes page token carries: the last `seq` returned.
 pub fn quote_page_token(field: &str, token: &str) -> Result<i64, FieldError> {
+    seq_page_token(QUOTE_TOKEN_PREFIX, field, token)
+}
+
+/// The cursor an audit page token carries: the last event's seq, 0 for the first page.
+pub fn audit_page_token(field: &str, token: &str) -> Result<i64, FieldError> {
+    seq_page_token(AUDIT_TOKEN_PREFIX, field, token)
+}
+
+/// The token for the page after the audit event `last_seq`.
+pub fn next_audit_page_token(last_seq: i64) -> String {
+    format!("{AUDIT_TOKEN_PREFIX}{last_seq}")
+}
+
+fn seq_page_token(prefix: &str, field: &str, token: &str) -> Result<i64, FieldError> {
     if token.is_empty() {
         return Ok(0);
     }
     token
-        .strip_prefix(QUOTE_TOKEN_PREFIX)
+        .strip_prefix(prefix)
         .and_then(|seq| seq.parse::<i64>().ok())
         .filter(|&seq| seq > 0)
         .ok_or_else(|| bad_token(field))

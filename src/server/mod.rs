@@ -108,6 +108,7 @@ pub async fn run<S: Store>(
         limits,
         Arc::clone(&live),
         Arc::clone(&cache),
+        Arc::clone(&keys),
     ))
     .max_decoding_message_size(limits.max_request_bytes);
     let checker = CheckerServer::new(CheckApi::new(

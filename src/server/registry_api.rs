@@ -6,13 +6,14 @@ use std::sync::Arc;
 use tokio_stream::StreamExt as _;
 use tonic::{Request, Response, Status, Streaming};
 
-use super::convert;
+use super::auth::{self, KeyRing};
+use super::convert::{self, FieldError};
 use super::quote_cache::QuoteCache;
 use super::status::{self, ApiError};
 use crate::checker::LiveRegister;
 use crate::config::Limits;
 use crate::proto::v1::{self as pb, registry_server::Registry};
-use crate::record::{NewQuote, Registration, now_micros};
+use crate::record::{Actor, ApiKey, Micros, NewQuote, Registration, now_micros};
 use crate::store::Store;
 
 /// Items of a `RegisterQuotes` stream committed in one transaction: large enough that commits
@@ -28,6 +29,8 @@ pub struct RegistryApi<S> {
     live: Arc<LiveRegister>,
     /// The checker's copies of quotations, dropped when one changes.
     cache: Arc<QuoteCache>,
+    /// The keys this server accepts: a key made or revoked here applies here at once.
+    keys: Arc<KeyRing>,
 }
 
 impl<S: Store> RegistryApi<S> {
@@ -37,12 +40,14 @@ impl<S: Store> RegistryApi<S> {
         limits: Limits,
         live: Arc<LiveRegister>,
         cache: Arc<QuoteCache>,
+        keys: Arc<KeyRing>,
     ) -> Self {
         RegistryApi {
             store,
             limits,
             live,
             cache,
+            keys,
         }
     }
 
@@ -78,8 +83,9 @@ impl<S: Store> Registry for RegistryApi<S> {
         &self,
         request: Request<pb::RegisterOutletRequest>,
     ) -> Result<Response<pb::RegisterOutletResponse>, Status> {
+        let actor = auth::actor_of(&request);
         let outlet = convert::outlet_from_proto(request.into_inner().outlet)?;
-        let created = self.store.upsert_outlet(&outlet).await?;
+        let created = self.store.upsert_outlet(&outlet, &actor).await?;
         self.live.upsert_outlet(&outlet);
         tracing::info!(outlet = %outlet.id, created, "outlet registered");
         Ok(Response::new(pb::RegisterOutletResponse {
@@ -125,10 +131,11 @@ impl<S: Store> Registry for RegistryApi<S> {
         &self,
         request: Request<pb::RegisterQuoteRequest>,
     ) -> Result<Response<pb::RegisterQuoteResponse>, Status> {
+        let actor = auth::actor_of(&request);
         let quote = convert::new_quote_from_proto(request.into_inner(), &self.limits)?;
         let outcomes = self
             .store
-            .register_quotes(std::slice::from_ref(&quote))
+            .register_quotes(std::slice::from_ref(&quote), &actor)
             .await?;
         let created = match outcomes.first() {
             Some(Registration::Created) => true,
@@ -153,6 +160,7 @@ impl<S: Store> Registry for RegistryApi<S> {
         &self,
         request: Request<Streaming<pb::RegisterQuoteRequest>>,
     ) -> Result<Response<pb::RegisterQuotesResponse>, Status> {
+        let actor = auth::actor_of(&request);
         let mut stream = request.into_inner();
         let mut response = pb::RegisterQuotesResponse::default();
         let mut pending: Vec<(u64, Pending)> = Vec::with_capacity(IMPORT_BATCH);
@@ -180,7 +188,8 @@ impl<S: Store> Registry for RegistryApi<S> {
                 None => {}
             }
             if pending.len() >= IMPORT_BATCH || at_end || stream_broken {
-                self.commit_batch(&mut pending, &mut response).await?;
+                self.commit_batch(&mut pending, &mut response, &actor)
+                    .await?;
             }
             if at_end || stream_broken {
                 break;
@@ -226,12 +235,13 @@ impl<S: Store> Registry for RegistryApi<S> {
         &self,
         request: Request<pb::RetractQuoteRequest>,
     ) -> Result<Response<pb::RetractQuoteResponse>, Status> {
+        let actor = auth::actor_of(&request);
         let request = request.into_inner();
         let hash = convert::content_hash("content_hash", &request.content_hash)?;
         let reason = convert::retraction_reason("reason", &request.reason)?;
         let quote = self
             .store
-            .retract_quote(&hash, &reason, now_micros())
+            .retract_quote(&hash, &reason, now_micros(), &actor)
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("no quote with content hash {hash}")))?;
         self.live.retract(&hash);
@@ -241,14 +251,113 @@ impl<S: Store> Registry for RegistryApi<S> {
             quote: Some(convert::quote_to_proto(quote)),
         }))
     }
+
+    async fn create_api_key(
+        &self,
+        request: Request<pb::CreateApiKeyRequest>,
+    ) -> Result<Response<pb::CreateApiKeyResponse>, Status> {
+        let actor = auth::actor_of(&request);
+        let request = request.into_inner();
+        if let Some(problem) = auth::key_name_problem(&request.name) {
+            return Err(FieldError::new("name", problem).into());
+        }
+        let role = convert::role_from_proto("role", request.role)?;
+        let secret = auth::new_key_secret()
+            .map_err(|e| ApiError::Internal(format!("reading /dev/urandom for a new key: {e}")))?;
+        let key = ApiKey {
+            name: request.name,
+            role,
+            key_hash: auth::key_hash(&secret),
+            created_at: now_micros(),
+            revoked_at: None,
+        };
+        if !self.store.add_key(&key, &actor).await? {
+            return Err(ApiError::AlreadyExists(format!(
+                "an API key named {:?} exists already (revoked keys keep their names): \
+                 choose another name",
+                key.name
+            ))
+            .into());
+        }
+        self.keys.apply(&key);
+        tracing::info!(key = %key.name, role = key.role.name(), actor = actor.as_str(), "API key created");
+        Ok(Response::new(pb::CreateApiKeyResponse {
+            key: Some(convert::api_key_to_proto(&key)),
+            secret,
+        }))
+    }
+
+    async fn list_api_keys(
+        &self,
+        _request: Request<pb::ListApiKeysRequest>,
+    ) -> Result<Response<pb::ListApiKeysResponse>, Status> {
+        let keys = self.store.list_keys().await?;
+        Ok(Response::new(pb::ListApiKeysResponse {
+            keys: keys.iter().map(convert::api_key_to_proto).collect(),
+        }))
+    }
+
+    async fn revoke_api_key(
+        &self,
+        request: Request<pb::RevokeApiKeyRequest>,
+    ) -> Result<Response<pb::RevokeApiKeyResponse>, Status> {
+        let actor = auth::actor_of(&request);
+        let name = request.into_inner().name;
+        if !self.store.revoke_key(&name, now_micros(), &actor).await? {
+            return Err(ApiError::NotFound(format!("no API key named {name:?}")).into());
+        }
+        let key = self.stored_key(&name).await?;
+        self.keys.apply(&key);
+        tracing::info!(key = %name, actor = actor.as_str(), "API key revoked");
+        Ok(Response::new(pb::RevokeApiKeyResponse {
+            key: Some(convert::api_key_to_proto(&key)),
+        }))
+    }
+
+    async fn list_audit_events(
+        &self,
+        request: Request<pb::ListAuditEventsRequest>,
+    ) -> Result<Response<pb::ListAuditEventsResponse>, Status> {
+        let request = request.into_inner();
+        let since = request
+            .since
+            .as_ref()
+            .map(|ts| convert::micros_from_proto("since", ts))
+            .transpose()?
+            .unwrap_or(Micros::MIN);
+        let size = convert::page_size("page_size", request.page_size)?;
+        let after = convert::audit_page_token("page_token", &request.page_token)?;
+        let mut events = self.store.list_audit(after, since, size + 1).await?;
+        let next_page_token = end_page(&mut events, size, |last| {
+            convert::next_audit_page_token(last.seq)
+        });
+        Ok(Response::new(pb::ListAuditEventsResponse {
+            events: events
+                .into_iter()
+                .map(convert::audit_event_to_proto)
+                .collect(),
+            next_page_token,
+        }))
+    }
 }
 
 impl<S: Store> RegistryApi<S> {
+    /// The key named `name` as the store holds it now.
+    async fn stored_key(&self, name: &str) -> Result<ApiKey, ApiError> {
+        self.store
+            .list_keys()
+            .await?
+            .into_iter()
+            .find(|key| key.name == name)
+            .ok_or_else(|| ApiError::NotFound(format!("no API key named {name:?}")))
+    }
+
     /// Writes the valid items of `pending` in one transaction and records every outcome.
     async fn commit_batch(
         &self,
         pending: &mut Vec<(u64, Pending)>,
         response: &mut pb::RegisterQuotesResponse,
+        actor: &Actor,
     ) -> Result<(), Status> {
         let mut valid = Vec::with_capacity(pending.len());
         let mut valid_indexes = Vec::with_capacity(pending.len());
@@ -261,7 +370,7 @@ impl<S: Store> RegistryApi<S> {
                 Pending::Rejected(status) => response.rejected.push(rejection(index, &status)),
             }
         }
-        let outcomes = self.store.register_quotes(&valid).await?;
+        let outcomes = self.store.register_quotes(&valid, actor).await?;
         for ((index, quote), outcome) in valid_indexes.iter().zip(&valid).zip(outcomes) {
             match outcome {
                 Registration::Created => {

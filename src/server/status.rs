@@ -18,6 +18,9 @@ pub enum ApiError {
     /// The record named does not exist; the message says which.
     #[error("{0}")]
     NotFound(String),
+    /// The record to create exists already; the message says which.
+    #[error("{0}")]
+    AlreadyExists(String),
     /// A bug: the message goes to the log, not to the client.
     #[error("{0}")]
     Internal(String),
@@ -29,6 +32,7 @@ impl From<ApiError> for Status {
             ApiError::Field(field) => Status::invalid_argument(field.to_string()),
             ApiError::Store(store) => store_status(store),
             ApiError::NotFound(message) => Status::not_found(message),
+            ApiError::AlreadyExists(message) => Status::already_exists(message),
             ApiError::Internal(message) => {
                 tracing::error!(%message, "internal error");
                 Status::internal("internal error; see the server log")

@@ -2,7 +2,8 @@
 
 use super::Store;
 use crate::record::{
-    ApiKey, Attribution, Changed, NewQuote, Outlet, QuoteFilter, Registration, Role,
+    Actor, ApiKey, Attribution, AuditAction, Changed, NewQuote, Outlet, QuoteFilter, Registration,
+    Role,
 };
 use crate::text::{CanonicalText, CanonicalVersion, ContentHash};
 
@@ -17,7 +18,16 @@ pub async fn run_all<S: Store>(store: &S) {
     index_entries_list_every_quote_once(store).await;
     the_change_feed_follows_every_write(store).await;
     keys_are_added_once_listed_and_revoked_on_the_feed(store).await;
+    the_audit_trail_names_who_did_what(store).await;
     store.ping().await.expect("the store answers a ping");
+}
+
+fn editor() -> Actor {
+    Actor::key("newsroom-editor")
+}
+
+fn admin() -> Actor {
+    Actor::key("ops-admin")
 }
 
 fn outlet(id: &str, name: &str) -> Outlet {
@@ -48,7 +58,7 @@ fn new_quote(text: &str, speaker: &str, outlet_id: &str) -> NewQuote {
 
 async fn register<S: Store>(store: &S, quote: &NewQuote) -> Registration {
     let outcomes = store
-        .register_quotes(std::slice::from_ref(quote))
+        .register_quotes(std::slice::from_ref(quote), &editor())
         .await
         .expect("registration succeeds");
     assert_eq!(outcomes.len(), 1);
@@ -58,19 +68,25 @@ async fn register<S: Store>(store: &S, quote: &NewQuote) -> Registration {
 async fn outlets_are_created_updated_and_listed<S: Store>(store: &S) {
     assert!(
         store
-            .upsert_outlet(&outlet("alpha", "Alpha"))
+            .upsert_outlet(&outlet("alpha", "Alpha"), &editor())
             .await
             .expect("upsert")
     );
     let renamed = outlet("alpha", "Alpha Daily");
     assert!(
-        !store.upsert_outlet(&renamed).await.expect("upsert"),
+        !store
+            .upsert_outlet(&renamed, &editor())
+            .await
+            .expect("upsert"),
         "an update is not a creation"
     );
     assert_eq!(store.get_outlet("alpha").await.expect("get"), Some(renamed));
     assert_eq!(store.get_outlet("missing").await.expect("get"), None);
     for id in ["delta", "beta", "gamma"] {
-        store.upsert_outlet(&outlet(id, id)).await.expect("upsert");
+        store
+            .upsert_outlet(&outlet(id, id), &editor())
+            .await
+            .expect("upsert");
     }
     let first = store.list_outlets(None, 2).await.expect("list");
     let ids: Vec<&str> = first.iter().map(|o| o.id.as_str()).collect();
@@ -145,7 +161,10 @@ async fn a_batch_sees_its_own_earlier_items<S: Store>(store: &S) {
         new_quote("A batch item with an unknown outlet.", "", "nowhere"),
         new_quote("The batch registers this too.", "", "gamma"),
     ];
-    let outcomes = store.register_quotes(&batch).await.expect("batch");
+    let outcomes = store
+        .register_quotes(&batch, &editor())
+        .await
+        .expect("batch");
     assert_eq!(
         outcomes,
         [
@@ -157,7 +176,7 @@ async fn a_batch_sees_its_own_earlier_items<S: Store>(store: &S) {
     );
     assert!(
         store
-            .register_quotes(&[])
+            .register_quotes(&[], &editor())
             .await
             .expect("empty batch")
             .is_empty()
@@ -217,7 +236,7 @@ async fn retraction_keeps_the_quote_and_the_first_reason<S: Store>(store: &S) {
     let quote = new_quote("Words that will be retracted.", "Ray Fox", "");
     register(store, &quote).await;
     let retracted = store
-        .retract_quote(&quote.hash, "speaker disowned the words", 42)
+        .retract_quote(&quote.hash, "speaker disowned the words", 42, &editor())
         .await
         .expect("retract")
         .expect("present");
@@ -226,7 +245,7 @@ async fn retraction_keeps_the_quote_and_the_first_reason<S: Store>(store: &S) {
     assert_eq!(retraction.at, 42);
 
     let again = store
-        .retract_quote(&quote.hash, "another reason", 99)
+        .retract_quote(&quote.hash, "another reason", 99, &editor())
         .await
         .expect("retract")
         .expect("present");
@@ -248,7 +267,7 @@ async fn retraction_keeps_the_quote_and_the_first_reason<S: Store>(store: &S) {
     let missing = ContentHash::of_text("never registered at all");
     assert_eq!(
         store
-            .retract_quote(&missing, "why", 1)
+            .retract_quote(&missing, "why", 1, &editor())
             .await
             .expect("retract"),
         None
@@ -287,7 +306,7 @@ async fn the_change_feed_follows_every_write<S: Store>(store: &S) {
     let mark = store.latest_change().await.expect("latest change");
     assert!(mark > 0, "earlier writes are in the feed");
     store
-        .upsert_outlet(&outlet("feed", "Feed News"))
+        .upsert_outlet(&outlet("feed", "Feed News"), &editor())
         .await
         .expect("upsert");
     let quote = new_quote("Changes reach every replica in order.", "Ada Feed", "feed");
@@ -296,12 +315,12 @@ async fn the_change_feed_follows_every_write<S: Store>(store: &S) {
     assert_eq!(register(store, &other).await, Registration::Created);
     assert_eq!(register(store, &other).await, Registration::Existing);
     store
-        .retract_quote(&quote.hash, "disowned", 7)
+        .retract_quote(&quote.hash, "disowned", 7, &editor())
         .await
         .expect("retract")
         .expect("the quote exists");
     store
-        .retract_quote(&quote.hash, "again", 8)
+        .retract_quote(&quote.hash, "again", 8, &editor())
         .await
         .expect("retract again");
 
@@ -343,25 +362,41 @@ async fn keys_are_added_once_listed_and_revoked_on_the_feed<S: Store>(store: &S)
         created_at: 1,
         revoked_at: None,
     };
-    assert!(store.add_key(&key).await.expect("add"));
+    assert!(store.add_key(&key, &admin()).await.expect("add"));
     let same_name = ApiKey {
         key_hash: [8; 32],
         ..key.clone()
     };
     assert!(
-        !store.add_key(&same_name).await.expect("add again"),
+        !store
+            .add_key(&same_name, &admin())
+            .await
+            .expect("add again"),
         "names are unique"
     );
     assert_eq!(
         store.list_keys().await.expect("list"),
         std::slice::from_ref(&key)
     );
-    assert!(store.revoke_key("cms-prod", 5).await.expect("revoke"));
     assert!(
-        store.revoke_key("cms-prod", 6).await.expect("revoke again"),
+        store
+            .revoke_key("cms-prod", 5, &admin())
+            .await
+            .expect("revoke")
+    );
+    assert!(
+        store
+            .revoke_key("cms-prod", 6, &admin())
+            .await
+            .expect("revoke again"),
         "still known"
     );
-    assert!(!store.revoke_key("nobody", 6).await.expect("revoke unknown"));
+    assert!(
+        !store
+            .revoke_key("nobody", 6, &admin())
+            .await
+            .expect("revoke unknown")
+    );
     let listed = store.list_keys().await.expect("list");
     assert_eq!(listed[0].revoked_at, Some(5));
     let changes = store.changes_since(mark, 10).await.expect("changes");
@@ -369,4 +404,99 @@ async fn keys_are_added_once_listed_and_revoked_on_the_feed<S: Store>(store: &S)
     assert!(changes.iter().all(
         |c| matches!(&c.what, Changed::Key(k) if k.name == "cms-prod" && k.revoked_at == Some(5))
     ));
+}
+
+async fn the_audit_trail_names_who_did_what<S: Store>(store: &S) {
+    let mark = store.latest_change().await.expect("latest change");
+    let desk = Actor::key("audit-desk");
+    store
+        .upsert_outlet(&outlet("ledger", "Ledger"), &desk)
+        .await
+        .expect("create");
+    store
+        .upsert_outlet(&outlet("ledger", "The Ledger"), &desk)
+        .await
+        .expect("update");
+    let quote = new_quote("Every change has an author.", "Ann Audit", "ledger");
+    store
+        .register_quotes(std::slice::from_ref(&quote), &Actor::anonymous())
+        .await
+        .expect("register");
+    let credited_again = new_quote("Every change has an author.", "Ben Audit", "");
+    // Nothing new: no audit event.
+    for _ in 0..2 {
+        store
+            .register_quotes(std::slice::from_ref(&credited_again), &desk)
+            .await
+            .expect("attribution");
+    }
+    store
+        .retract_quote(&quote.hash, "misheard", 5_000, &desk)
+        .await
+        .expect("retract");
+    let key = ApiKey {
+        name: "audited-key".into(),
+        role: Role::Reader,
+        key_hash: [9; 32],
+        created_at: 6_000,
+        revoked_at: None,
+    };
+    store
+        .add_key(&key, &Actor::local("key add"))
+        .await
+        .expect("add key");
+    store
+        .revoke_key("audited-key", 7_000, &admin())
+        .await
+        .expect("revoke");
+
+    let events = store.list_audit(mark, 0, 100).await.expect("audit");
+    let seen: Vec<(&str, AuditAction, &str)> = events
+        .iter()
+        .map(|e| {
+            (
+                e.actor.as_deref().expect("an actor"),
+                e.action.expect("an action"),
+                e.subject.as_str(),
+            )
+        })
+        .collect();
+    let hash = quote.hash.to_string();
+    assert_eq!(
+        seen,
+        vec![
+            ("key:audit-desk", AuditAction::OutletCreated, "ledger"),
+            ("key:audit-desk", AuditAction::OutletUpdated, "ledger"),
+            ("anonymous", AuditAction::QuoteRegistered, hash.as_str()),
+            (
+                "key:audit-desk",
+                AuditAction::AttributionAdded,
+                hash.as_str()
+            ),
+            ("key:audit-desk", AuditAction::QuoteRetracted, hash.as_str()),
+            ("local:key add", AuditAction::KeyAdded, "audited-key"),
+            ("key:ops-admin", AuditAction::KeyRevoked, "audited-key"),
+        ]
+    );
+    assert!(events.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert!(events[2].detail.contains("Ann Audit") && events[2].detail.contains("ledger"));
+    assert!(events[3].detail.contains("Ben Audit"));
+    assert_eq!(events[4].detail, "reason: misheard");
+    assert_eq!(events[4].at, 5_000);
+    assert_eq!(events[5].detail, "role: reader");
+
+    // Paging by position, and a time filter.
+    let first_two = store.list_audit(mark, 0, 2).await.expect("page");
+    assert_eq!(first_two, events[..2]);
+    let rest = store
+        .list_audit(first_two[1].seq, 0, 100)
+        .await
+        .expect("next page");
+    assert_eq!(rest, events[2..]);
+    let late = store.list_audit(mark, 6_500, 100).await.expect("since");
+    assert!(late.iter().all(|e| e.at >= 6_500));
+    assert!(
+        late.iter()
+            .any(|e| e.action == Some(AuditAction::KeyRevoked))
+    );
 }

@@ -7,7 +7,8 @@
 use std::future::Future;
 
 use crate::record::{
-    ApiKey, Change, IndexEntry, Micros, NewQuote, Outlet, Quote, QuoteFilter, Registration,
+    Actor, ApiKey, AuditEvent, Change, IndexEntry, Micros, NewQuote, Outlet, Quote, QuoteFilter,
+    Registration,
 };
 use crate::text::ContentHash;
 
@@ -57,12 +58,15 @@ pub enum StoreError {
 }
 
 /// The register's storage. Every method is one transaction: it happens completely or not at all,
-/// and once it returns `Ok` the change survives a crash of the process.
+/// and once it returns `Ok` the change survives a crash of the process. Every method that
+/// changes something records, in the same transaction, who did it (`actor`) on the append-only
+/// audit trail.
 pub trait Store: Send + Sync + 'static {
     /// Creates or replaces an outlet. Returns `true` when it was new.
     fn upsert_outlet(
         &self,
         outlet: &Outlet,
+        actor: &Actor,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Fetches one outlet.
@@ -84,6 +88,7 @@ pub trait Store: Send + Sync + 'static {
     fn register_quotes(
         &self,
         batch: &[NewQuote],
+        actor: &Actor,
     ) -> impl Future<Output = Result<Vec<Registration>, StoreError>> + Send;
 
     /// Fetches one quote with all its attributions.
@@ -117,10 +122,15 @@ pub trait Store: Send + Sync + 'static {
         hash: &ContentHash,
         reason: &str,
         at: Micros,
+        actor: &Actor,
     ) -> impl Future<Output = Result<Option<Quote>, StoreError>> + Send;
 
     /// Adds an API key. Returns `false`, writing nothing, when the name is taken.
-    fn add_key(&self, key: &ApiKey) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    fn add_key(
+        &self,
+        key: &ApiKey,
+        actor: &Actor,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Every API key, revoked ones included, by name.
     fn list_keys(&self) -> impl Future<Output = Result<Vec<ApiKey>, StoreError>> + Send;
@@ -130,7 +140,16 @@ pub trait Store: Send + Sync + 'static {
         &self,
         name: &str,
         at: Micros,
+        actor: &Actor,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Up to `limit` audit events after position `after` and at or after time `since`, in order.
+    fn list_audit(
+        &self,
+        after: i64,
+        since: Micros,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<AuditEvent>, StoreError>> + Send;
 
     /// The newest position of the change feed (0 before any change).
     fn latest_change(&self) -> impl Future<Output = Result<i64, StoreError>> + Send;

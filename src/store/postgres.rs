@@ -21,8 +21,8 @@ use super::rows::{
 };
 use super::{Store, StoreError};
 use crate::record::{
-    ApiKey, Attribution, Change, IndexEntry, Micros, NewQuote, Outlet, Quote, QuoteFilter,
-    Registration, Retraction, now_micros, speaker_key,
+    Actor, ApiKey, Attribution, AuditAction, AuditEvent, Change, IndexEntry, Micros, NewQuote,
+    Outlet, Quote, QuoteFilter, Registration, Retraction, now_micros, speaker_key,
 };
 use crate::text::ContentHash;
 
@@ -32,6 +32,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_register.sql")),
     (2, include_str!("../../migrations/postgres/0002_changes.sql")),
     (3, include_str!("../../migrations/postgres/0003_api_keys.sql")),
+    (4, include_str!("../../migrations/postgres/0004_audit.sql")),
 ];
 
 /// The channel every write notifies and every replica listens on.
@@ -363,6 +364,7 @@ async fn register_chunk(
     conn: &mut PgConnection,
     chunk: &[&NewQuote],
     now: Micros,
+    actor: &Actor,
 ) -> Result<Vec<Registration>, StoreError> {
     let hashes: Vec<&HashBytes> = chunk.iter().map(|q| q.hash.as_bytes()).collect();
     let existing = seqs_of(conn, &hashes).await?;
@@ -422,14 +424,23 @@ async fn register_chunk(
         ));
     }
     let outcomes = rows::outcomes(chunk, &item_keys, &existing, added);
-    let changed = rows::changed_quotes(&item_keys, &outcomes);
+    let changed = rows::changed_quotes(chunk, &item_keys, &outcomes, &existing);
     if !changed.is_empty() {
-        sqlx::query("INSERT INTO changes (quote_seq, at) SELECT unnest($1::bigint[]), $2")
-            .bind(&changed)
-            .bind(now)
-            .execute(&mut *conn)
-            .await
-            .map_err(classify)?;
+        let seqs: Vec<i64> = changed.iter().map(|c| c.seq).collect();
+        let actions: Vec<&str> = changed.iter().map(|c| c.action.name()).collect();
+        let details: Vec<&str> = changed.iter().map(|c| c.detail.as_str()).collect();
+        sqlx::query(
+            "INSERT INTO changes (quote_seq, action, detail, at, actor) \
+             SELECT *, $4, $5 FROM unnest($1::bigint[], $2::text[], $3::text[])",
+        )
+        .bind(&seqs)
+        .bind(&actions)
+        .bind(&details)
+        .bind(now)
+        .bind(actor.as_str())
+        .execute(&mut *conn)
+        .await
+        .map_err(classify)?;
         notify(conn).await?;
     }
     Ok(outcomes)
@@ -512,7 +523,7 @@ async fn keys_on(conn: &mut PgConnection) -> Result<Vec<ApiKey>, StoreError> {
 }
 
 impl Store for PgStore {
-    async fn upsert_outlet(&self, outlet: &Outlet) -> Result<bool, StoreError> {
+    async fn upsert_outlet(&self, outlet: &Outlet, actor: &Actor) -> Result<bool, StoreError> {
         let now = now_micros();
         let mut tx = self.begin_write().await?;
         // xmax = 0 only on a row this statement inserted.
@@ -530,12 +541,23 @@ impl Store for PgStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(classify)?;
-        sqlx::query("INSERT INTO changes (outlet_id, at) VALUES ($1, $2)")
-            .bind(&outlet.id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
+        let action = if inserted {
+            AuditAction::OutletCreated
+        } else {
+            AuditAction::OutletUpdated
+        };
+        sqlx::query(
+            "INSERT INTO changes (outlet_id, at, actor, action, detail) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&outlet.id)
+        .bind(now)
+        .bind(actor.as_str())
+        .bind(action.name())
+        .bind(format!("name: {}", outlet.name))
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
         notify(&mut tx).await?;
         tx.commit().await.map_err(classify)?;
         Ok(inserted)
@@ -566,7 +588,11 @@ impl Store for PgStore {
         found.iter().map(outlet_from_row).collect()
     }
 
-    async fn register_quotes(&self, batch: &[NewQuote]) -> Result<Vec<Registration>, StoreError> {
+    async fn register_quotes(
+        &self,
+        batch: &[NewQuote],
+        actor: &Actor,
+    ) -> Result<Vec<Registration>, StoreError> {
         let now = now_micros();
         let mut tx = self.begin_write().await?;
         let outlet_ids: Vec<&str> = batch
@@ -593,7 +619,7 @@ impl Store for PgStore {
             .collect();
         let mut valid_outcomes = Vec::with_capacity(valid.len());
         for chunk in valid.chunks(CHUNK) {
-            valid_outcomes.extend(register_chunk(&mut tx, chunk, now).await?);
+            valid_outcomes.extend(register_chunk(&mut tx, chunk, now, actor).await?);
         }
         tx.commit().await.map_err(classify)?;
         Ok(rows::batch_outcomes(batch, &known, valid_outcomes))
@@ -673,6 +699,7 @@ impl Store for PgStore {
         hash: &ContentHash,
         reason: &str,
         at: Micros,
+        actor: &Actor,
     ) -> Result<Option<Quote>, StoreError> {
         let mut tx = self.begin_write().await?;
         let retracted: Option<i64> = sqlx::query_scalar(
@@ -686,12 +713,18 @@ impl Store for PgStore {
         .await
         .map_err(classify)?;
         if let Some(seq) = retracted {
-            sqlx::query("INSERT INTO changes (quote_seq, at) VALUES ($1, $2)")
-                .bind(seq)
-                .bind(at)
-                .execute(&mut *tx)
-                .await
-                .map_err(classify)?;
+            sqlx::query(
+                "INSERT INTO changes (quote_seq, at, actor, action, detail) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(seq)
+            .bind(at)
+            .bind(actor.as_str())
+            .bind(AuditAction::QuoteRetracted.name())
+            .bind(format!("reason: {reason}"))
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
             notify(&mut tx).await?;
         }
         let quote = fetch_quote(&mut tx, hash).await?;
@@ -699,7 +732,7 @@ impl Store for PgStore {
         Ok(quote)
     }
 
-    async fn add_key(&self, key: &ApiKey) -> Result<bool, StoreError> {
+    async fn add_key(&self, key: &ApiKey, actor: &Actor) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
         let added = sqlx::query(
             "INSERT INTO api_keys (name, role, key_hash, created_at, revoked_at) \
@@ -716,12 +749,18 @@ impl Store for PgStore {
         .rows_affected()
             == 1;
         if added {
-            sqlx::query("INSERT INTO changes (key_name, at) VALUES ($1, $2)")
-                .bind(&key.name)
-                .bind(key.created_at)
-                .execute(&mut *tx)
-                .await
-                .map_err(classify)?;
+            sqlx::query(
+                "INSERT INTO changes (key_name, at, actor, action, detail) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&key.name)
+            .bind(key.created_at)
+            .bind(actor.as_str())
+            .bind(AuditAction::KeyAdded.name())
+            .bind(format!("role: {}", key.role.name()))
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
             notify(&mut tx).await?;
         }
         tx.commit().await.map_err(classify)?;
@@ -733,7 +772,7 @@ impl Store for PgStore {
         keys_on(&mut conn).await
     }
 
-    async fn revoke_key(&self, name: &str, at: Micros) -> Result<bool, StoreError> {
+    async fn revoke_key(&self, name: &str, at: Micros, actor: &Actor) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
         let exists = sqlx::query("SELECT 1 FROM api_keys WHERE name = $1")
             .bind(name)
@@ -752,16 +791,54 @@ impl Store for PgStore {
         .rows_affected()
             == 1;
         if revoked {
-            sqlx::query("INSERT INTO changes (key_name, at) VALUES ($1, $2)")
-                .bind(name)
-                .bind(at)
-                .execute(&mut *tx)
-                .await
-                .map_err(classify)?;
+            sqlx::query(
+                "INSERT INTO changes (key_name, at, actor, action, detail) \
+                 VALUES ($1, $2, $3, $4, '')",
+            )
+            .bind(name)
+            .bind(at)
+            .bind(actor.as_str())
+            .bind(AuditAction::KeyRevoked.name())
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
             notify(&mut tx).await?;
         }
         tx.commit().await.map_err(classify)?;
         Ok(exists)
+    }
+
+    async fn list_audit(
+        &self,
+        after: i64,
+        since: Micros,
+        limit: usize,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT c.seq, c.at, c.actor, c.action, q.content_hash, c.outlet_id, c.key_name, \
+             c.detail FROM changes c LEFT JOIN quotes q ON q.seq = c.quote_seq \
+             WHERE c.seq > $1 AND c.at >= $2 ORDER BY c.seq LIMIT $3",
+        )
+        .bind(after)
+        .bind(since)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(classify)?;
+        rows.iter()
+            .map(|row| {
+                rows::audit_event((
+                    row.try_get(0).map_err(classify)?,
+                    row.try_get(1).map_err(classify)?,
+                    row.try_get(2).map_err(classify)?,
+                    row.try_get(3).map_err(classify)?,
+                    row.try_get(4).map_err(classify)?,
+                    row.try_get(5).map_err(classify)?,
+                    row.try_get(6).map_err(classify)?,
+                    row.try_get(7).map_err(classify)?,
+                ))
+            })
+            .collect()
     }
 
     async fn latest_change(&self) -> Result<i64, StoreError> {

@@ -5,7 +5,11 @@
 use std::collections::{HashMap, HashSet};
 
 use super::StoreError;
-use crate::record::{Attribution, IndexEntry, NewQuote, Quote, Registration, speaker_key};
+use crate::record::{
+    Attribution, AuditAction, AuditEvent, IndexEntry, Micros, NewQuote, Quote, Registration,
+    speaker_key,
+};
+use crate::text::ContentHash;
 
 /// A content hash as stored: 32 bytes.
 pub(super) type HashBytes = [u8; 32];
@@ -151,15 +155,95 @@ pub(super) fn attach_to_entries(entries: &mut [IndexEntry], rows: Vec<(i64, Attr
 /// One row of the change feed: (seq, the quote, the outlet, the key it touched).
 pub(super) type ChangeRow = (i64, Option<i64>, Option<String>, Option<String>);
 
-/// The seqs of the quotes `outcomes` created or changed, each once, in order.
-pub(super) fn changed_quotes(keys: &[AttributionKey], outcomes: &[Registration]) -> Vec<i64> {
+/// A quote a registration created or changed, as the feed and the audit trail record it.
+pub(super) struct QuoteChange {
+    pub seq: i64,
+    pub action: AuditAction,
+    /// The credit that brought the change.
+    pub detail: String,
+}
+
+/// The quotes `outcomes` created or changed, each once, in order.
+pub(super) fn changed_quotes(
+    chunk: &[&NewQuote],
+    keys: &[AttributionKey],
+    outcomes: &[Registration],
+    existing: &HashMap<HashBytes, i64>,
+) -> Vec<QuoteChange> {
     let mut seen = HashSet::new();
-    keys.iter()
+    chunk
+        .iter()
+        .zip(keys)
         .zip(outcomes)
         .filter(|(_, outcome)| **outcome == Registration::Created)
-        .map(|((seq, _, _), _)| *seq)
-        .filter(|seq| seen.insert(*seq))
+        .filter(|((_, (seq, _, _)), _)| seen.insert(*seq))
+        .map(|((quote, (seq, _, _)), _)| QuoteChange {
+            seq: *seq,
+            action: if existing.contains_key(quote.hash.as_bytes()) {
+                AuditAction::AttributionAdded
+            } else {
+                AuditAction::QuoteRegistered
+            },
+            detail: credit_detail(&quote.attribution),
+        })
         .collect()
+}
+
+/// How the audit trail describes a credit.
+fn credit_detail(attribution: &Attribution) -> String {
+    let mut parts = Vec::new();
+    if !attribution.speaker.is_empty() {
+        parts.push(format!("speaker: {}", attribution.speaker));
+    }
+    if !attribution.outlet_id.is_empty() {
+        parts.push(format!("outlet: {}", attribution.outlet_id));
+    }
+    if !attribution.source_url.is_empty() {
+        parts.push(format!("url: {}", attribution.source_url));
+    }
+    parts.join("; ")
+}
+
+/// One audit row as read: (seq, at, actor, action, quote's hash, outlet id, key name, detail).
+pub(super) type AuditRow = (
+    i64,
+    Micros,
+    Option<String>,
+    Option<String>,
+    Option<Vec<u8>>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// An audit event from its stored columns.
+pub(super) fn audit_event(row: AuditRow) -> Result<AuditEvent, StoreError> {
+    let (seq, at, actor, action, hash, outlet_id, key_name, detail) = row;
+    let action = action
+        .map(|name| {
+            AuditAction::parse(&name)
+                .ok_or_else(|| StoreError::Corrupt(format!("changes.action holds {name:?}")))
+        })
+        .transpose()?;
+    let subject = match (hash, outlet_id, key_name) {
+        (Some(hash), _, _) => {
+            let bytes: [u8; 32] = hash.as_slice().try_into().map_err(|_| {
+                StoreError::Corrupt(format!("the quote of change {seq} has a bad hash"))
+            })?;
+            ContentHash::from_bytes(bytes).to_string()
+        }
+        (None, Some(id), _) => id,
+        (None, None, Some(name)) => name,
+        (None, None, None) => String::new(),
+    };
+    Ok(AuditEvent {
+        seq,
+        at,
+        actor,
+        action,
+        subject,
+        detail: detail.unwrap_or_default(),
+    })
 }
 
 /// The changes of `rows`, each with the current state of what it touched; a change whose quote

@@ -25,8 +25,8 @@ use super::rows::{
 };
 use super::{Store, StoreError};
 use crate::record::{
-    ApiKey, Attribution, Change, IndexEntry, Micros, NewQuote, Outlet, Quote, QuoteFilter,
-    Registration, Retraction, now_micros, speaker_key,
+    Actor, ApiKey, Attribution, AuditAction, AuditEvent, Change, IndexEntry, Micros, NewQuote,
+    Outlet, Quote, QuoteFilter, Registration, Retraction, now_micros, speaker_key,
 };
 use crate::text::ContentHash;
 
@@ -35,6 +35,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/sqlite/0001_register.sql")),
     (2, include_str!("../../migrations/sqlite/0002_changes.sql")),
     (3, include_str!("../../migrations/sqlite/0003_api_keys.sql")),
+    (4, include_str!("../../migrations/sqlite/0004_audit.sql")),
 ];
 
 /// How long a statement waits for a lock held by another process before giving up.
@@ -372,6 +373,7 @@ async fn register_chunk(
     conn: &mut SqliteConnection,
     chunk: &[&NewQuote],
     now: Micros,
+    actor: &Actor,
 ) -> Result<Vec<Registration>, StoreError> {
     let hashes: Vec<&HashBytes> = chunk.iter().map(|q| q.hash.as_bytes()).collect();
     let existing = seqs_of(conn, &hashes).await?;
@@ -433,11 +435,17 @@ async fn register_chunk(
         ));
     }
     let outcomes = rows::outcomes(chunk, &item_keys, &existing, added);
-    let changed = rows::changed_quotes(&item_keys, &outcomes);
+    let changed = rows::changed_quotes(chunk, &item_keys, &outcomes, &existing);
     if !changed.is_empty() {
-        let mut insert = QueryBuilder::<Sqlite>::new("INSERT INTO changes (quote_seq, at) ");
-        insert.push_values(&changed, |mut row, seq| {
-            row.push_bind(*seq).push_bind(now);
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO changes (quote_seq, at, actor, action, detail) ",
+        );
+        insert.push_values(&changed, |mut row, change| {
+            row.push_bind(change.seq)
+                .push_bind(now)
+                .push_bind(actor.as_str())
+                .push_bind(change.action.name())
+                .push_bind(&change.detail);
         });
         insert.build().execute(&mut *conn).await.map_err(classify)?;
     }
@@ -523,7 +531,7 @@ async fn keys_on(conn: &mut SqliteConnection) -> Result<Vec<ApiKey>, StoreError>
 }
 
 impl Store for SqliteStore {
-    async fn upsert_outlet(&self, outlet: &Outlet) -> Result<bool, StoreError> {
+    async fn upsert_outlet(&self, outlet: &Outlet, actor: &Actor) -> Result<bool, StoreError> {
         let now = now_micros();
         let mut tx = self
             .writer
@@ -551,12 +559,22 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(classify)?;
-        sqlx::query("INSERT INTO changes (outlet_id, at) VALUES (?, ?)")
-            .bind(&outlet.id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
+        let action = if existed {
+            AuditAction::OutletUpdated
+        } else {
+            AuditAction::OutletCreated
+        };
+        sqlx::query(
+            "INSERT INTO changes (outlet_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&outlet.id)
+        .bind(now)
+        .bind(actor.as_str())
+        .bind(action.name())
+        .bind(format!("name: {}", outlet.name))
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
         tx.commit().await.map_err(classify)?;
         Ok(!existed)
     }
@@ -586,7 +604,11 @@ impl Store for SqliteStore {
         rows.iter().map(outlet_from_row).collect()
     }
 
-    async fn register_quotes(&self, batch: &[NewQuote]) -> Result<Vec<Registration>, StoreError> {
+    async fn register_quotes(
+        &self,
+        batch: &[NewQuote],
+        actor: &Actor,
+    ) -> Result<Vec<Registration>, StoreError> {
         let now = now_micros();
         let mut tx = self
             .writer
@@ -605,7 +627,7 @@ impl Store for SqliteStore {
             .collect();
         let mut valid_outcomes = Vec::with_capacity(valid.len());
         for chunk in valid.chunks(CHUNK) {
-            valid_outcomes.extend(register_chunk(&mut tx, chunk, now).await?);
+            valid_outcomes.extend(register_chunk(&mut tx, chunk, now, actor).await?);
         }
         tx.commit().await.map_err(classify)?;
         Ok(rows::batch_outcomes(batch, &known, valid_outcomes))
@@ -687,6 +709,7 @@ impl Store for SqliteStore {
         hash: &ContentHash,
         reason: &str,
         at: Micros,
+        actor: &Actor,
     ) -> Result<Option<Quote>, StoreError> {
         let mut tx = self
             .writer
@@ -704,19 +727,25 @@ impl Store for SqliteStore {
         .await
         .map_err(classify)?;
         if let Some(row) = retracted {
-            sqlx::query("INSERT INTO changes (quote_seq, at) VALUES (?, ?)")
-                .bind(row.try_get::<i64, _>("seq").map_err(classify)?)
-                .bind(at)
-                .execute(&mut *tx)
-                .await
-                .map_err(classify)?;
+            sqlx::query(
+                "INSERT INTO changes (quote_seq, at, actor, action, detail) \
+                 VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(row.try_get::<i64, _>("seq").map_err(classify)?)
+            .bind(at)
+            .bind(actor.as_str())
+            .bind(AuditAction::QuoteRetracted.name())
+            .bind(format!("reason: {reason}"))
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
         }
         let quote = fetch_quote(&mut tx, hash).await?;
         tx.commit().await.map_err(classify)?;
         Ok(quote)
     }
 
-    async fn add_key(&self, key: &ApiKey) -> Result<bool, StoreError> {
+    async fn add_key(&self, key: &ApiKey, actor: &Actor) -> Result<bool, StoreError> {
         let mut tx = self
             .writer
             .begin_with("BEGIN IMMEDIATE")
@@ -737,12 +766,17 @@ impl Store for SqliteStore {
         .rows_affected()
             == 1;
         if added {
-            sqlx::query("INSERT INTO changes (key_name, at) VALUES (?, ?)")
-                .bind(&key.name)
-                .bind(key.created_at)
-                .execute(&mut *tx)
-                .await
-                .map_err(classify)?;
+            sqlx::query(
+                "INSERT INTO changes (key_name, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(&key.name)
+            .bind(key.created_at)
+            .bind(actor.as_str())
+            .bind(AuditAction::KeyAdded.name())
+            .bind(format!("role: {}", key.role.name()))
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
         }
         tx.commit().await.map_err(classify)?;
         Ok(added)
@@ -753,7 +787,7 @@ impl Store for SqliteStore {
         keys_on(&mut conn).await
     }
 
-    async fn revoke_key(&self, name: &str, at: Micros) -> Result<bool, StoreError> {
+    async fn revoke_key(&self, name: &str, at: Micros, actor: &Actor) -> Result<bool, StoreError> {
         let mut tx = self
             .writer
             .begin_with("BEGIN IMMEDIATE")
@@ -775,15 +809,52 @@ impl Store for SqliteStore {
                 .rows_affected()
                 == 1;
         if revoked {
-            sqlx::query("INSERT INTO changes (key_name, at) VALUES (?, ?)")
-                .bind(name)
-                .bind(at)
-                .execute(&mut *tx)
-                .await
-                .map_err(classify)?;
+            sqlx::query(
+                "INSERT INTO changes (key_name, at, actor, action, detail) VALUES (?, ?, ?, ?, '')",
+            )
+            .bind(name)
+            .bind(at)
+            .bind(actor.as_str())
+            .bind(AuditAction::KeyRevoked.name())
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
         }
         tx.commit().await.map_err(classify)?;
         Ok(exists)
+    }
+
+    async fn list_audit(
+        &self,
+        after: i64,
+        since: Micros,
+        limit: usize,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT c.seq, c.at, c.actor, c.action, q.content_hash, c.outlet_id, c.key_name, \
+             c.detail FROM changes c LEFT JOIN quotes q ON q.seq = c.quote_seq \
+             WHERE c.seq > ? AND c.at >= ? ORDER BY c.seq LIMIT ?",
+        )
+        .bind(after)
+        .bind(since)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.reader)
+        .await
+        .map_err(classify)?;
+        rows.iter()
+            .map(|row| {
+                rows::audit_event((
+                    row.try_get(0).map_err(classify)?,
+                    row.try_get(1).map_err(classify)?,
+                    row.try_get(2).map_err(classify)?,
+                    row.try_get(3).map_err(classify)?,
+                    row.try_get(4).map_err(classify)?,
+                    row.try_get(5).map_err(classify)?,
+                    row.try_get(6).map_err(classify)?,
+                    row.try_get(7).map_err(classify)?,
+                ))
+            })
+            .collect()
     }
 
     async fn latest_change(&self) -> Result<i64, StoreError> {
@@ -892,6 +963,36 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_audit_trail_cannot_be_rewritten() {
+        let store = SqliteStore::open("sqlite::memory:").await.expect("opens");
+        store
+            .upsert_outlet(
+                &Outlet {
+                    id: "bbc".into(),
+                    name: "BBC News".into(),
+                    aliases: vec![],
+                    domains: vec![],
+                },
+                &Actor::key("desk"),
+            )
+            .await
+            .expect("upsert");
+        for statement in [
+            "UPDATE changes SET actor = 'key:someone-else'",
+            "DELETE FROM changes",
+        ] {
+            let error = sqlx::query(statement)
+                .execute(&store.writer)
+                .await
+                .expect_err("append-only");
+            assert!(error.to_string().contains("append-only"), "{error}");
+        }
+        let events = store.list_audit(0, 0, 10).await.expect("audit");
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].actor.as_deref(), Some("key:desk"));
+    }
+
+    #[tokio::test]
     async fn refuses_a_database_from_a_newer_schema() {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let url = format!("sqlite://{}", dir.path().join("register.db").display());
@@ -907,8 +1008,8 @@ mod tests {
                 error,
                 StoreError::NewerSchema {
                     found: 99,
-                    supported: 3
-                }
+                    supported
+                } if usize::try_from(supported) == Ok(MIGRATIONS.len())
             ),
             "{error}"
         );
@@ -926,7 +1027,10 @@ mod tests {
             aliases: vec![],
             domains: vec![],
         };
-        store.upsert_outlet(&outlet).await.expect("upsert");
+        store
+            .upsert_outlet(&outlet, &Actor::local("test"))
+            .await
+            .expect("upsert");
         store.close().await;
         let store = SqliteStore::open(&url).await.expect("reopens");
         assert_eq!(store.get_outlet("bbc").await.expect("get"), Some(outlet));

@@ -156,3 +156,113 @@ fn without_keys_only_loopback_is_served_unless_insecure() {
         "--insecure serves beyond loopback"
     );
 }
+
+#[test]
+fn an_admin_manages_keys_over_grpc_and_the_audit_trail_names_every_writer() {
+    let dir = StoreDir::new();
+    let store = dir.url();
+    let admin = add_key(&store, "admin", "ops");
+    let reader = add_key(&store, "reader", "fact-checker");
+    let server = Server::start_on(&store, &[]);
+    let url = server.url();
+    let as_key = |args: &[&str], key: &str| {
+        let mut full = vec!["--server", url.as_str()];
+        full.extend_from_slice(args);
+        run(&full, &[("VERBATIM_API_KEY", key)])
+    };
+
+    // Key management is the admin's: a reader is told which role it needs.
+    let (code, _, stderr) = as_key(&["key", "add", "--role", "editor", "desk"], &reader);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("PERMISSION_DENIED") && stderr.contains("admin role"),
+        "{stderr}"
+    );
+    let (code, desk, stderr) = as_key(&["key", "add", "--role", "editor", "desk"], &admin);
+    assert_eq!(code, 0, "{stderr}");
+    let desk = desk.trim().to_owned();
+    assert!(desk.starts_with("vbk_"), "{desk}");
+    let (code, _, stderr) = as_key(&["key", "add", "--role", "editor", "desk"], &admin);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("ALREADY_EXISTS"), "{stderr}");
+    let (code, _, stderr) = as_key(&["key", "add", "--role", "editor", "Bad Name"], &admin);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("INVALID_ARGUMENT") && stderr.contains("key name"),
+        "{stderr}"
+    );
+
+    // The new key works at once on this server, and its writes are traced to it.
+    let (code, _, stderr) = as_key(&["outlet", "add", "ledger", "--name", "The Ledger"], &desk);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, registered, stderr) = as_key(
+        &[
+            "--json",
+            "quote",
+            "add",
+            "Every change names its author.",
+            "--speaker",
+            "Ann Audit",
+            "--outlet",
+            "ledger",
+        ],
+        &desk,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let registered: serde_json::Value = serde_json::from_str(&registered).expect("JSON");
+    let hash = registered["quote"]["content_hash"]
+        .as_str()
+        .expect("a hash")
+        .to_owned();
+    let (code, _, stderr) = as_key(&["quote", "retract", &hash, "--reason", "misheard"], &desk);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = as_key(&["key", "revoke", "desk"], &admin);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = as_key(&["outlet", "add", "other", "--name", "Other"], &desk);
+    assert_eq!(code, 2, "revoked here takes effect here at once");
+    assert!(stderr.contains("UNAUTHENTICATED"), "{stderr}");
+    let (code, _, stderr) = as_key(&["key", "revoke", "nobody"], &admin);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("NOT_FOUND"), "{stderr}");
+
+    let (code, _, stderr) = as_key(&["audit"], &reader);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("admin role"), "{stderr}");
+    let (code, trail, stderr) = as_key(&["audit"], &admin);
+    assert_eq!(code, 0, "{stderr}");
+    let rows: Vec<Vec<&str>> = trail
+        .lines()
+        .map(|line| line.split('\t').collect())
+        .collect();
+    let who_what: Vec<(&str, &str, &str)> =
+        rows.iter().map(|row| (row[1], row[2], row[3])).collect();
+    assert_eq!(
+        who_what,
+        vec![
+            ("local:key add", "key.added", "ops"),
+            ("local:key add", "key.added", "fact-checker"),
+            ("key:ops", "key.added", "desk"),
+            ("key:desk", "outlet.created", "ledger"),
+            ("key:desk", "quote.registered", hash.as_str()),
+            ("key:desk", "quote.retracted", hash.as_str()),
+            ("key:ops", "key.revoked", "desk"),
+        ],
+        "{trail}"
+    );
+    assert!(rows[4][4].contains("speaker: Ann Audit"), "{trail}");
+    assert_eq!(rows[5][4], "reason: misheard");
+
+    // The same trail straight from the store, and --since.
+    let (code, direct, stderr) = run(&["audit", "--store", &store], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(direct, trail);
+    let (code, future, stderr) = as_key(&["audit", "--since", "2999-01-01"], &admin);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(future.is_empty(), "{future}");
+    let (code, json_lines, _) = as_key(&["--json", "audit", "--since", "2000-01-01"], &admin);
+    assert_eq!(code, 0);
+    assert_eq!(json_lines.lines().count(), 7);
+    let first: serde_json::Value =
+        serde_json::from_str(json_lines.lines().next().expect("a line")).expect("JSON");
+    assert_eq!(first["action"], "key.added");
+}

@@ -1,0 +1,143 @@
+//! `verbatim key …` and `verbatim audit`: through a server with an admin key, or, given
+//! `--store`, straight against the store (how the first admin key is made, and how an operator
+//! reads the trail with the servers down).
+
+use std::time::Duration;
+
+use anyhow::bail;
+
+use super::KeyCommand;
+use super::client::{self, ApiKey, Connection};
+use super::render::Output;
+use crate::proto::v1 as pb;
+use crate::record::Micros;
+use crate::server::convert;
+
+/// Runs a `verbatim key` subcommand.
+pub async fn key(
+    server: &str,
+    timeout: Duration,
+    api_key: ApiKey,
+    command: KeyCommand,
+    out: &Output,
+) -> anyhow::Result<()> {
+    match command {
+        KeyCommand::Add {
+            role,
+            name,
+            store: Some(store),
+        } => {
+            let secret = crate::keys::add(&store, &name, &role).await?;
+            let key = crate::keys::list(&store)
+                .await?
+                .into_iter()
+                .find(|key| key.name == name);
+            match key {
+                Some(key) => out.key_created(&convert::api_key_to_proto(&key), &secret),
+                None => bail!("key {name:?} vanished from the store right after being added"),
+            }
+        }
+        KeyCommand::List { store: Some(store) } => {
+            let keys = crate::keys::list(&store).await?;
+            let keys: Vec<_> = keys.iter().map(convert::api_key_to_proto).collect();
+            out.keys(&keys);
+        }
+        KeyCommand::Revoke {
+            name,
+            store: Some(store),
+        } => {
+            crate::keys::revoke(&store, &name).await?;
+            eprintln!("key {name:?} revoked");
+        }
+        KeyCommand::Add {
+            role,
+            name,
+            store: None,
+        } => {
+            let role = match crate::record::Role::parse(&role) {
+                Some(crate::record::Role::Reader) => pb::Role::Reader,
+                Some(crate::record::Role::Editor) => pb::Role::Editor,
+                Some(crate::record::Role::Admin) => pb::Role::Admin,
+                None => bail!("role {role:?}: use reader, editor or admin"),
+            };
+            let mut connection = Connection::open(server, timeout, api_key).await?;
+            let response = connection
+                .registry
+                .create_api_key(pb::CreateApiKeyRequest {
+                    name,
+                    role: role as i32,
+                })
+                .await
+                .map_err(client::describe)?
+                .into_inner();
+            let key = response.key.unwrap_or_default();
+            out.key_created(&key, &response.secret);
+        }
+        KeyCommand::List { store: None } => {
+            let mut connection = Connection::open(server, timeout, api_key).await?;
+            let response = connection
+                .registry
+                .list_api_keys(pb::ListApiKeysRequest {})
+                .await
+                .map_err(client::describe)?
+                .into_inner();
+            out.keys(&response.keys);
+        }
+        KeyCommand::Revoke { name, store: None } => {
+            let mut connection = Connection::open(server, timeout, api_key).await?;
+            connection
+                .registry
+                .revoke_api_key(pb::RevokeApiKeyRequest { name: name.clone() })
+                .await
+                .map_err(client::describe)?;
+            eprintln!("key {name:?} revoked");
+        }
+    }
+    Ok(())
+}
+
+/// Runs `verbatim audit`.
+pub async fn audit(
+    server: &str,
+    timeout: Duration,
+    api_key: ApiKey,
+    since: Option<String>,
+    store: Option<String>,
+    out: &Output,
+) -> anyhow::Result<()> {
+    let since = since.as_deref().map(client::parse_time).transpose()?;
+    if let Some(store) = store {
+        let since: Micros = since
+            .as_ref()
+            .map(|ts| ts.seconds * 1_000_000 + i64::from(ts.nanos / 1_000))
+            .unwrap_or(Micros::MIN);
+        return crate::keys::audit(&store, since, |page| {
+            let events: Vec<_> = page
+                .iter()
+                .cloned()
+                .map(convert::audit_event_to_proto)
+                .collect();
+            out.audit_events(&events);
+        })
+        .await;
+    }
+    let mut connection = Connection::open(server, timeout, api_key).await?;
+    let mut page_token = String::new();
+    loop {
+        let response = connection
+            .registry
+            .list_audit_events(pb::ListAuditEventsRequest {
+                since,
+                page_size: 1_000,
+                page_token,
+            })
+            .await
+            .map_err(client::describe)?
+            .into_inner();
+        out.audit_events(&response.events);
+        if response.next_page_token.is_empty() {
+            return Ok(());
+        }
+        page_token = response.next_page_token;
+    }
+}
