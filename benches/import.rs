@@ -28,6 +28,7 @@ async fn import_once(quotes: Vec<RegisterQuoteRequest>) -> Duration {
     let config = ServeConfig {
         limits: Default::default(),
         drain_timeout: Duration::from_secs(5),
+        admission: verbatim::config::Admission::unlimited(),
     };
     let serving = tokio::spawn(server::run(
         listener,

@@ -118,6 +118,7 @@ async fn main() {
         ServeConfig {
             limits: Default::default(),
             drain_timeout: Duration::from_secs(5),
+            admission: verbatim::config::Admission::unlimited(),
         },
         store,
         async {

@@ -46,6 +46,7 @@ async fn start(url: &str) -> (Replica, Duration) {
     let config = ServeConfig {
         limits: Default::default(),
         drain_timeout: Duration::from_secs(5),
+        admission: verbatim::config::Admission::unlimited(),
     };
     let task = tokio::spawn(server::run(
         listener,

@@ -21,6 +21,16 @@ pub const DEFAULT_MAX_QUOTE_CHARS: usize = 5_000;
 pub const DEFAULT_MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
 /// Default time in-flight calls get to finish after SIGINT or SIGTERM.
 pub const DEFAULT_DRAIN_TIMEOUT_SECS: u64 = 30;
+/// Default average calls per second per API key.
+pub const DEFAULT_RATE_LIMIT: f64 = 500.0;
+/// Default burst per API key.
+pub const DEFAULT_RATE_BURST: u32 = 1_000;
+/// Default cap on calls in progress, over all callers.
+pub const DEFAULT_MAX_CONCURRENT: usize = 1_024;
+/// Default cap on calls in progress per API key.
+pub const DEFAULT_MAX_CONCURRENT_PER_KEY: usize = 128;
+/// Default deadline of a unary call, in seconds.
+pub const DEFAULT_REQUEST_TIMEOUT_SECS: f64 = 30.0;
 
 /// How logs are written to stderr.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -74,6 +84,30 @@ pub struct ServeArgs {
     #[arg(long, env = "VERBATIM_DRAIN_TIMEOUT", default_value_t = DEFAULT_DRAIN_TIMEOUT_SECS)]
     pub drain_timeout: u64,
 
+    /// Calls per second each API key may make on average (0: no limit). Calls without a key
+    /// (a server without keys) share one allowance.
+    #[arg(long, env = "VERBATIM_RATE_LIMIT", default_value_t = DEFAULT_RATE_LIMIT)]
+    pub rate_limit: f64,
+
+    /// Calls each API key may make at once above its average (the bucket's size).
+    #[arg(long, env = "VERBATIM_RATE_BURST", default_value_t = DEFAULT_RATE_BURST)]
+    pub rate_burst: u32,
+
+    /// Calls in progress at once, over all callers; more are refused with RESOURCE_EXHAUSTED.
+    #[arg(long, env = "VERBATIM_MAX_CONCURRENT_REQUESTS", default_value_t = DEFAULT_MAX_CONCURRENT,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
+    pub max_concurrent_requests: usize,
+
+    /// Calls in progress at once for one API key.
+    #[arg(long, env = "VERBATIM_MAX_CONCURRENT_PER_KEY", default_value_t = DEFAULT_MAX_CONCURRENT_PER_KEY,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
+    pub max_concurrent_per_key: usize,
+
+    /// Seconds a unary call may take before it fails with DEADLINE_EXCEEDED (0: no deadline;
+    /// streams are bounded by their messages instead). A caller's shorter deadline wins.
+    #[arg(long, env = "VERBATIM_REQUEST_TIMEOUT", default_value_t = DEFAULT_REQUEST_TIMEOUT_SECS)]
+    pub request_timeout: f64,
+
     /// Serve a non-loopback address even without API keys (anyone reaching it can write).
     #[arg(long)]
     pub insecure: bool,
@@ -101,6 +135,45 @@ impl Default for Limits {
     }
 }
 
+/// How many calls the server admits: per-key rates and concurrency, and a deadline.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Admission {
+    /// Average calls per second per key; 0 or less means unlimited.
+    pub rate_per_second: f64,
+    /// Calls a key may make at once above the average.
+    pub burst: u32,
+    /// Calls in progress at once, over all callers.
+    pub max_concurrent: usize,
+    /// Calls in progress at once per key.
+    pub max_concurrent_per_key: usize,
+    /// Longest a unary call may take.
+    pub request_timeout: Duration,
+}
+
+impl Default for Admission {
+    fn default() -> Self {
+        Admission {
+            rate_per_second: DEFAULT_RATE_LIMIT,
+            burst: DEFAULT_RATE_BURST,
+            max_concurrent: DEFAULT_MAX_CONCURRENT,
+            max_concurrent_per_key: DEFAULT_MAX_CONCURRENT_PER_KEY,
+            request_timeout: Duration::from_secs_f64(DEFAULT_REQUEST_TIMEOUT_SECS),
+        }
+    }
+}
+
+impl Admission {
+    /// No rate limit: for benchmarks that measure the server's own capacity.
+    pub fn unlimited() -> Self {
+        Admission {
+            rate_per_second: 0.0,
+            max_concurrent: 1_000_000,
+            max_concurrent_per_key: 1_000_000,
+            ..Admission::default()
+        }
+    }
+}
+
 /// Everything the server needs besides its listener and store.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
@@ -108,6 +181,8 @@ pub struct ServeConfig {
     pub limits: Limits,
     /// Time in-flight calls get after a shutdown signal.
     pub drain_timeout: Duration,
+    /// Rate limits, concurrency caps and the request deadline.
+    pub admission: Admission,
 }
 
 impl ServeArgs {
@@ -129,6 +204,17 @@ impl From<&ServeArgs> for ServeConfig {
                 max_request_bytes: args.max_request_bytes,
             },
             drain_timeout: Duration::from_secs(args.drain_timeout),
+            admission: Admission {
+                rate_per_second: args.rate_limit,
+                burst: args.rate_burst.max(1),
+                max_concurrent: args.max_concurrent_requests,
+                max_concurrent_per_key: args.max_concurrent_per_key,
+                request_timeout: if args.request_timeout > 0.0 {
+                    Duration::try_from_secs_f64(args.request_timeout).unwrap_or(Duration::MAX)
+                } else {
+                    Duration::MAX
+                },
+            },
         }
     }
 }

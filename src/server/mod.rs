@@ -4,6 +4,7 @@
 //! [`run`] takes an already-bound listener and a shutdown future, so tests can bind port 0 and
 //! stop the server without signals.
 
+mod admission;
 pub mod auth;
 pub mod check_api;
 pub mod convert;
@@ -15,6 +16,7 @@ pub mod status;
 
 use std::{future::Future, net::SocketAddr, sync::Arc};
 
+use admission::AdmissionLayer;
 use auth::{AuthLayer, KeyRing};
 use tokio::{net::TcpListener, sync::Notify};
 use tonic::transport::{Server, server::TcpIncoming};
@@ -138,6 +140,7 @@ pub async fn run<S: Store>(
             status::explain_oversized_request(limits.max_request_bytes),
         ))
         .layer(AuthLayer::new(keys))
+        .layer(AdmissionLayer::new(config.admission))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)

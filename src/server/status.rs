@@ -135,6 +135,44 @@ pub fn permission_denied(needed: &str, held: &str) -> Status {
     ))
 }
 
+/// A call refused by admission control, with the wait in `retry-after-ms` metadata.
+pub fn refused(key: &str, refusal: &super::admission::Refusal) -> Status {
+    use super::admission::Refusal;
+    let who = if key.is_empty() {
+        "calls without a key".to_owned()
+    } else {
+        format!("key {key:?}")
+    };
+    let retry_ms = refusal.retry_after().as_millis().max(1);
+    let message = match refusal {
+        Refusal::Rate { .. } => format!(
+            "{who} exceeded its rate limit (--rate-limit, --rate-burst); retry in {retry_ms} ms"
+        ),
+        Refusal::KeyBusy { limit } => format!(
+            "{who} has {limit} calls in progress, the most allowed \
+             (--max-concurrent-per-key); retry when one finishes"
+        ),
+        Refusal::ServerBusy { limit } => format!(
+            "the server has {limit} calls in progress, the most it takes \
+             (--max-concurrent-requests); retry in {retry_ms} ms"
+        ),
+    };
+    let mut status = Status::resource_exhausted(message);
+    if let Ok(value) = retry_ms.to_string().parse() {
+        status.metadata_mut().insert("retry-after-ms", value);
+    }
+    status
+}
+
+/// A unary call that ran past the server's deadline.
+pub fn deadline_exceeded(deadline: std::time::Duration) -> Status {
+    Status::deadline_exceeded(format!(
+        "the call took longer than the server's deadline of {:.3} s (--request-timeout); \
+         registrations are idempotent, so retrying is safe",
+        deadline.as_secs_f64()
+    ))
+}
+
 /// Rewrites a trailers-only response carrying tonic's "message too large" status into
 /// [`request_too_large`]'s INVALID_ARGUMENT.
 pub fn explain_oversized_request<B>(

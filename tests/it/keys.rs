@@ -27,7 +27,7 @@ fn run(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     )
 }
 
-fn add_key(store: &str, role: &str, name: &str) -> String {
+pub fn add_key(store: &str, role: &str, name: &str) -> String {
     let (code, stdout, stderr) = run(&["key", "add", "--role", role, name, "--store", store], &[]);
     assert_eq!(code, 0, "{stderr}");
     let key = stdout.trim().to_owned();

@@ -10,6 +10,7 @@ mod harness;
 mod keys;
 mod layering;
 mod lifecycle;
+mod limits;
 mod postgres;
 mod python;
 mod registry;
