@@ -29,6 +29,7 @@ async fn import_once(quotes: Vec<RegisterQuoteRequest>) -> Duration {
         limits: Default::default(),
         drain_timeout: Duration::from_secs(5),
         admission: verbatim::config::Admission::unlimited(),
+        tls: None,
     };
     let serving = tokio::spawn(server::run(
         listener,

@@ -119,6 +119,7 @@ async fn main() {
             limits: Default::default(),
             drain_timeout: Duration::from_secs(5),
             admission: verbatim::config::Admission::unlimited(),
+            tls: None,
         },
         store,
         async {

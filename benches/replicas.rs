@@ -47,6 +47,7 @@ async fn start(url: &str) -> (Replica, Duration) {
         limits: Default::default(),
         drain_timeout: Duration::from_secs(5),
         admission: verbatim::config::Admission::unlimited(),
+        tls: None,
     };
     let task = tokio::spawn(server::run(
         listener,

@@ -108,6 +108,19 @@ pub struct ServeArgs {
     #[arg(long, env = "VERBATIM_REQUEST_TIMEOUT", default_value_t = DEFAULT_REQUEST_TIMEOUT_SECS)]
     pub request_timeout: f64,
 
+    /// Serve TLS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, env = "VERBATIM_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, env = "VERBATIM_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+
+    /// Mutual TLS: accept only clients with a certificate signed by this CA (PEM); needs
+    /// --tls-cert.
+    #[arg(long, env = "VERBATIM_TLS_CLIENT_CA", requires = "tls_cert")]
+    pub tls_client_ca: Option<std::path::PathBuf>,
+
     /// Serve a non-loopback address even without API keys (anyone reaching it can write).
     #[arg(long)]
     pub insecure: bool,
@@ -183,6 +196,53 @@ pub struct ServeConfig {
     pub drain_timeout: Duration,
     /// Rate limits, concurrency caps and the request deadline.
     pub admission: Admission,
+    /// TLS, when the server serves it.
+    pub tls: Option<TlsFiles>,
+}
+
+/// TLS material as read from the files named by `--tls-*`.
+#[derive(Clone)]
+pub struct TlsFiles {
+    /// The certificate chain, PEM.
+    pub cert: Vec<u8>,
+    /// Its private key, PEM.
+    pub key: Vec<u8>,
+    /// For mutual TLS: the CA that client certificates must be signed by, PEM.
+    pub client_ca: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for TlsFiles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the private key.
+        f.debug_struct("TlsFiles")
+            .field("mutual", &self.client_ca.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl TlsFiles {
+    /// Reads the files `--tls-cert`, `--tls-key` and `--tls-client-ca` name, if any.
+    ///
+    /// # Errors
+    /// When a file cannot be read, naming the flag and the file.
+    pub fn from_args(args: &ServeArgs) -> anyhow::Result<Option<Self>> {
+        use anyhow::Context as _;
+        let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) else {
+            return Ok(None);
+        };
+        let read = |flag: &str, path: &std::path::Path| {
+            std::fs::read(path).with_context(|| format!("{flag}: cannot read {}", path.display()))
+        };
+        Ok(Some(TlsFiles {
+            cert: read("--tls-cert", cert)?,
+            key: read("--tls-key", key)?,
+            client_ca: args
+                .tls_client_ca
+                .as_deref()
+                .map(|ca| read("--tls-client-ca", ca))
+                .transpose()?,
+        }))
+    }
 }
 
 impl ServeArgs {
@@ -204,6 +264,7 @@ impl From<&ServeArgs> for ServeConfig {
                 max_request_bytes: args.max_request_bytes,
             },
             drain_timeout: Duration::from_secs(args.drain_timeout),
+            tls: None,
             admission: Admission {
                 rate_per_second: args.rate_limit,
                 burst: args.rate_burst.max(1),

@@ -40,6 +40,7 @@ fn main() -> ExitCode {
     };
     match outcome {
         Ok(code) => code,
+        Err(error) if closed_pipe(&error) => ExitCode::from(EXIT_CLOSED_PIPE as u8),
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::from(EXIT_ERROR)
@@ -49,7 +50,8 @@ fn main() -> ExitCode {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     telemetry::init(args.log_format, "info");
-    let config = ServeConfig::from(&args);
+    let mut config = ServeConfig::from(&args);
+    config.tls = verbatim::config::TlsFiles::from_args(&args)?;
     let redacted = verbatim::store::redact_url(&args.store);
     let listener = || async {
         TcpListener::bind(args.listen)
@@ -107,16 +109,38 @@ async fn export(store: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Makes a client command end quietly, as Unix tools do, when its output pipe closes
-/// (`verbatim check article.txt | head`), instead of panicking on the failed write. Not for
-/// `serve`, which must survive peers that hang up.
+/// Exit status of a command whose output pipe closed (`verbatim quote list | head`): what a shell
+/// reports for a process ended by SIGPIPE, which the command is, in effect.
+const EXIT_CLOSED_PIPE: i32 = 141;
+
+/// Makes a closed stdout end the command quietly. SIGPIPE itself stays ignored (Rust's default):
+/// restoring its default action would also kill the client when the server resets a TLS
+/// connection, since socket writes raise it too. So `println!`'s panic on a closed pipe becomes a
+/// quiet exit instead, and [`closed_pipe`] spots the same in returned errors.
 fn exit_quietly_on_closed_pipe() {
-    #[cfg(unix)]
-    // SAFETY: restoring the default disposition of SIGPIPE before any other thread writes to a
-    // pipe; signal(2) has no other precondition.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied());
+        if message.is_some_and(|m| {
+            m.starts_with("failed printing to stdout") && m.contains("Broken pipe")
+        }) {
+            std::process::exit(EXIT_CLOSED_PIPE);
+        }
+        default(info);
+    }));
+}
+
+/// True when `error` comes from writing to a closed pipe.
+fn closed_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// Resolves on the first SIGINT (Ctrl-C) or SIGTERM.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::bail;
 
 use super::KeyCommand;
-use super::client::{self, ApiKey, Connection};
+use super::client::{self, Connection, Credentials};
 use super::render::Output;
 use crate::proto::v1 as pb;
 use crate::record::Micros;
@@ -17,7 +17,7 @@ use crate::server::convert;
 pub async fn key(
     server: &str,
     timeout: Duration,
-    api_key: ApiKey,
+    credentials: &Credentials,
     command: KeyCommand,
     out: &Output,
 ) -> anyhow::Result<()> {
@@ -60,7 +60,7 @@ pub async fn key(
                 Some(crate::record::Role::Admin) => pb::Role::Admin,
                 None => bail!("role {role:?}: use reader, editor or admin"),
             };
-            let mut connection = Connection::open(server, timeout, api_key).await?;
+            let mut connection = Connection::open(server, timeout, credentials).await?;
             let response = connection
                 .registry
                 .create_api_key(pb::CreateApiKeyRequest {
@@ -74,7 +74,7 @@ pub async fn key(
             out.key_created(&key, &response.secret);
         }
         KeyCommand::List { store: None } => {
-            let mut connection = Connection::open(server, timeout, api_key).await?;
+            let mut connection = Connection::open(server, timeout, credentials).await?;
             let response = connection
                 .registry
                 .list_api_keys(pb::ListApiKeysRequest {})
@@ -84,7 +84,7 @@ pub async fn key(
             out.keys(&response.keys);
         }
         KeyCommand::Revoke { name, store: None } => {
-            let mut connection = Connection::open(server, timeout, api_key).await?;
+            let mut connection = Connection::open(server, timeout, credentials).await?;
             connection
                 .registry
                 .revoke_api_key(pb::RevokeApiKeyRequest { name: name.clone() })
@@ -100,7 +100,7 @@ pub async fn key(
 pub async fn audit(
     server: &str,
     timeout: Duration,
-    api_key: ApiKey,
+    credentials: &Credentials,
     since: Option<String>,
     store: Option<String>,
     out: &Output,
@@ -121,7 +121,7 @@ pub async fn audit(
         })
         .await;
     }
-    let mut connection = Connection::open(server, timeout, api_key).await?;
+    let mut connection = Connection::open(server, timeout, credentials).await?;
     let mut page_token = String::new();
     loop {
         let response = connection

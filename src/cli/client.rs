@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, anyhow, bail};
 use prost_types::Timestamp;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use tonic_health::pb::health_client::HealthClient;
 
 use crate::proto::v1::{checker_client::CheckerClient, registry_client::RegistryClient};
@@ -13,6 +13,55 @@ use crate::proto::v1::{checker_client::CheckerClient, registry_client::RegistryC
 const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 /// How long connecting may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Everything that proves who the client is: its API key and, for TLS, the CA it trusts and its
+/// own certificate (mutual TLS).
+#[derive(Clone)]
+pub struct Credentials {
+    pub key: ApiKey,
+    pub tls: Option<ClientTlsConfig>,
+}
+
+impl Credentials {
+    /// The API key (`--api-key-file` or VERBATIM_API_KEY) and the TLS files named by the flags.
+    ///
+    /// # Errors
+    /// When a file cannot be read, or a client certificate comes without its key.
+    pub fn load(
+        key_file: Option<&std::path::Path>,
+        tls_ca: Option<&std::path::Path>,
+        tls_cert: Option<&std::path::Path>,
+        tls_key: Option<&std::path::Path>,
+    ) -> anyhow::Result<Self> {
+        let read = |flag: &str, path: &std::path::Path| {
+            std::fs::read(path).with_context(|| format!("{flag}: cannot read {}", path.display()))
+        };
+        let tls = match (tls_ca, tls_cert, tls_key) {
+            (None, None, None) => None,
+            (ca, cert, key) => {
+                let mut config = ClientTlsConfig::new();
+                if let Some(ca) = ca {
+                    config = config.ca_certificate(Certificate::from_pem(read("--tls-ca", ca)?));
+                }
+                match (cert, key) {
+                    (Some(cert), Some(key)) => {
+                        config = config.identity(Identity::from_pem(
+                            read("--tls-client-cert", cert)?,
+                            read("--tls-client-key", key)?,
+                        ));
+                    }
+                    (None, None) => {}
+                    _ => bail!("--tls-client-cert and --tls-client-key go together"),
+                }
+                Some(config)
+            }
+        };
+        Ok(Credentials {
+            key: ApiKey::load(key_file)?,
+            tls,
+        })
+    }
+}
 
 /// Adds `authorization: Bearer KEY` to every call when a key is configured.
 #[derive(Clone)]
@@ -73,19 +122,34 @@ impl Connection {
     ///
     /// # Errors
     /// When the address is malformed or nothing answers there.
-    pub async fn open(server: &str, timeout: Duration, key: ApiKey) -> anyhow::Result<Self> {
-        let uri = if server.contains("://") {
-            server.to_owned()
+    pub async fn open(
+        server: &str,
+        timeout: Duration,
+        credentials: &Credentials,
+    ) -> anyhow::Result<Self> {
+        let scheme = if credentials.tls.is_some() {
+            "https"
         } else {
-            format!("http://{server}")
+            "http"
         };
-        if uri.starts_with("https://") {
-            bail!("TLS is not supported yet: use an http:// server address");
-        }
-        let endpoint = Endpoint::from_shared(uri.clone())
+        let uri = match server.split_once("://") {
+            Some(("http", rest)) if credentials.tls.is_some() => format!("https://{rest}"),
+            Some(_) => server.to_owned(),
+            None => format!("{scheme}://{server}"),
+        };
+        let mut endpoint = Endpoint::from_shared(uri.clone())
             .with_context(|| format!("{server:?} is not a server address (use HOST:PORT)"))?
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(timeout);
+        match &credentials.tls {
+            Some(tls) => endpoint = endpoint.tls_config(tls.clone())?,
+            None if uri.starts_with("https://") => bail!(
+                "{uri} is a TLS address: pass --tls-ca FILE, the CA that signed the server's \
+                 certificate"
+            ),
+            None => {}
+        }
+        let key = credentials.key.clone();
         let channel = endpoint.connect().await.map_err(|e| {
             anyhow!("cannot reach the Verbatim server at {uri}: {e} (is `verbatim serve` running? --server / VERBATIM_SERVER select another)")
         })?;
@@ -102,6 +166,21 @@ impl Connection {
 
 /// A status as one line: its code's name, then the server's message.
 pub fn describe(status: tonic::Status) -> anyhow::Error {
+    // Raised by the client's transport rather than sent by the server: say what to check.
+    let transport_failed = matches!(status.code(), tonic::Code::Unknown | tonic::Code::Cancelled)
+        && matches!(
+            status.message(),
+            "transport error" | "operation was canceled"
+        );
+    if transport_failed {
+        return anyhow!(
+            "{}: {}: the connection failed. For a TLS server pass --tls-ca (the CA that signed \
+             its certificate); if it asks for mutual TLS, --tls-client-cert and --tls-client-key \
+             too; a plaintext server takes an http:// address",
+            code_name(status.code()),
+            status.message()
+        );
+    }
     anyhow!("{}: {}", code_name(status.code()), status.message())
 }
 

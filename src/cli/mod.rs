@@ -46,6 +46,19 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub api_key_file: Option<std::path::PathBuf>,
 
+    /// Talk TLS, trusting the CA certificate in this file (PEM) to have signed the server's.
+    #[arg(long, env = "VERBATIM_TLS_CA", global = true)]
+    pub tls_ca: Option<std::path::PathBuf>,
+
+    /// For a server asking for mutual TLS: the client's certificate (PEM); needs
+    /// --tls-client-key.
+    #[arg(long, env = "VERBATIM_TLS_CLIENT_CERT", global = true)]
+    pub tls_client_cert: Option<std::path::PathBuf>,
+
+    /// The private key of --tls-client-cert (PEM).
+    #[arg(long, env = "VERBATIM_TLS_CLIENT_KEY", global = true)]
+    pub tls_client_key: Option<std::path::PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -226,17 +239,22 @@ pub struct QuoteAddArgs {
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let out = Output::new(cli.json);
     let timeout = Duration::from_secs(cli.timeout.max(1));
-    let api_key = client::ApiKey::load(cli.api_key_file.as_deref())?;
+    let credentials = client::Credentials::load(
+        cli.api_key_file.as_deref(),
+        cli.tls_ca.as_deref(),
+        cli.tls_client_cert.as_deref(),
+        cli.tls_client_key.as_deref(),
+    )?;
     match cli.command {
         Command::Serve(_) | Command::Export { .. } => {
             bail!("`serve` and `export` run in main")
         }
         Command::Key(command) => {
-            admin::key(&cli.server, timeout, api_key, command, &out).await?;
+            admin::key(&cli.server, timeout, &credentials, command, &out).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit { since, store } => {
-            admin::audit(&cli.server, timeout, api_key, since, store, &out).await?;
+            admin::audit(&cli.server, timeout, &credentials, since, store, &out).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Hash { text } => {
@@ -247,7 +265,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Health { service } => {
-            let mut connection = Connection::open(&cli.server, timeout, api_key.clone()).await?;
+            let mut connection = Connection::open(&cli.server, timeout, &credentials).await?;
             let response = connection
                 .health
                 .check(HealthCheckRequest {
@@ -265,16 +283,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
         Command::Outlet(command) => {
-            let mut connection = Connection::open(&cli.server, timeout, api_key.clone()).await?;
+            let mut connection = Connection::open(&cli.server, timeout, &credentials).await?;
             outlet(&mut connection, command, &out).await
         }
         Command::Quote(command) => {
-            let mut connection = Connection::open(&cli.server, timeout, api_key.clone()).await?;
+            let mut connection = Connection::open(&cli.server, timeout, &credentials).await?;
             quote(&mut connection, command, &out).await
         }
         Command::Check { file } => {
             let text = check::read_input(&file)?;
-            let mut connection = Connection::open(&cli.server, timeout, api_key.clone()).await?;
+            let mut connection = Connection::open(&cli.server, timeout, &credentials).await?;
             let response = check::check(&mut connection, text.clone(), file.clone()).await?;
             if cli.json {
                 println!(
@@ -292,7 +310,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
         Command::Import { file } => {
-            let mut connection = Connection::open(&cli.server, timeout, api_key.clone()).await?;
+            let mut connection = Connection::open(&cli.server, timeout, &credentials).await?;
             let summary = import::run(&mut connection, &file).await?;
             out.import_summary(&file, &summary);
             Ok(if summary.rejected.is_empty() {

@@ -19,7 +19,7 @@ use std::{future::Future, net::SocketAddr, sync::Arc};
 use admission::AdmissionLayer;
 use auth::{AuthLayer, KeyRing};
 use tokio::{net::TcpListener, sync::Notify};
-use tonic::transport::{Server, server::TcpIncoming};
+use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig, server::TcpIncoming};
 
 use crate::checker::LiveRegister;
 use crate::config::ServeConfig;
@@ -44,6 +44,12 @@ pub enum ServeError {
     /// The listener's address could not be read.
     #[error("cannot read the listening address: {0}")]
     Address(#[from] std::io::Error),
+    /// The TLS certificate, key or client CA is not usable.
+    #[error(
+        "cannot set up TLS: {0} (check that --tls-cert and --tls-key hold a PEM certificate chain \
+         and its private key, and --tls-client-ca a PEM CA certificate)"
+    )]
+    Tls(tonic::transport::Error),
     /// The register could not be loaded for checking.
     #[error("cannot load the register: {0}")]
     Store(#[from] crate::store::StoreError),
@@ -135,7 +141,16 @@ pub async fn run<S: Store>(
         }
     };
 
-    let server = Server::builder()
+    let mut builder = Server::builder();
+    if let Some(tls) = &config.tls {
+        let mut settings = ServerTlsConfig::new().identity(Identity::from_pem(&tls.cert, &tls.key));
+        if let Some(ca) = &tls.client_ca {
+            settings = settings.client_ca_root(Certificate::from_pem(ca));
+        }
+        builder = builder.tls_config(settings).map_err(ServeError::Tls)?;
+        tracing::info!(mutual = tls.client_ca.is_some(), "serving TLS");
+    }
+    let server = builder
         .layer(tower::util::MapResponseLayer::new(
             status::explain_oversized_request(limits.max_request_bytes),
         ))

@@ -14,3 +14,4 @@ mod limits;
 mod postgres;
 mod python;
 mod registry;
+mod tls;
