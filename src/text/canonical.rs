@@ -128,6 +128,16 @@ mod tests {
         let once = CanonicalText::of(found);
         assert_eq!(CanonicalText::of(once.as_str()), once);
         assert_eq!(once.as_str(), "ei\u{321}\u{307}");
+        // Found next: a modifier apostrophe carrying accents, which go with it.
+        for (found, canonical) in [
+            ("\u{2bc}\u{301}\u{301}`\0\u{130}a", "i\u{307}a"),
+            ("a\u{2bc}\u{301}", "a"),
+            ("\u{2bc}\u{301}a", "a"),
+        ] {
+            let once = CanonicalText::of(found);
+            assert_eq!(once.as_str(), canonical, "{found:?}");
+            assert_eq!(CanonicalText::of(once.as_str()), once);
+        }
     }
 
     #[test]

@@ -269,9 +269,10 @@ fn slow_words(
                 c => c,
             }));
             // `ʼ` is a letter to UAX #29 but `'` is not: one at a word's edge (`ŉ` is `ʼn`
-            // under NFKC) goes, as a straight one there would, so the form stays idempotent.
-            let trimmed = scratch.word.trim_matches('\'');
-            if trimmed.is_empty() {
+            // under NFKC) goes, with any marks sitting on it, as a straight one there would,
+            // and a word left without a letter or digit goes too, so the form stays idempotent.
+            let trimmed = trim_edge_apostrophes(&scratch.word);
+            if !trimmed.chars().any(char::is_alphanumeric) {
                 n += 1;
                 continue;
             }
@@ -286,6 +287,23 @@ fn slow_words(
             };
             visit(&scratch.word, span);
             n += 1;
+        }
+    }
+}
+
+/// `word` without apostrophes at its edges, nor the combining marks that sit on them.
+fn trim_edge_apostrophes(mut word: &str) -> &str {
+    use unicode_normalization::char::is_combining_mark;
+    loop {
+        let before = word.len();
+        if let Some(rest) = word.strip_prefix('\'') {
+            word = rest.trim_start_matches(is_combining_mark);
+        }
+        if let Some(rest) = word.trim_end_matches(is_combining_mark).strip_suffix('\'') {
+            word = rest;
+        }
+        if word.len() == before {
+            return word;
         }
     }
 }
