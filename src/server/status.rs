@@ -95,9 +95,28 @@ pub fn request_too_large(original: &Status, limit: usize) -> Option<Status> {
     )))
 }
 
+/// The status a request that does not decode gets (a string that is not UTF-8, a truncated
+/// field), in place of the INTERNAL tonic gives it: the fault is the caller's, and INTERNAL here
+/// means a bug of ours.
+pub fn request_undecodable(original: &Status) -> Option<Status> {
+    let detail = original
+        .message()
+        .strip_prefix("failed to decode Protobuf message: ")
+        .filter(|_| original.code() == Code::Internal)?;
+    Some(Status::invalid_argument(format!(
+        "the request does not decode as this call's message ({detail}); every string field must \
+         be valid UTF-8"
+    )))
+}
+
+/// The status to answer in place of tonic's own for a request it could not read, if any.
+fn explain_unreadable(original: &Status, limit: usize) -> Option<Status> {
+    request_too_large(original, limit).or_else(|| request_undecodable(original))
+}
+
 /// The status recorded for the item at which a client stream broke: what broke it, said so.
 pub fn stream_broken(error: &Status, max_request_bytes: usize) -> Status {
-    let cause = request_too_large(error, max_request_bytes).unwrap_or_else(|| error.clone());
+    let cause = explain_unreadable(error, max_request_bytes).unwrap_or_else(|| error.clone());
     Status::new(
         cause.code(),
         format!(
@@ -173,21 +192,21 @@ pub fn deadline_exceeded(deadline: std::time::Duration) -> Status {
     ))
 }
 
-/// Rewrites a trailers-only response carrying tonic's "message too large" status into
-/// [`request_too_large`]'s INVALID_ARGUMENT.
+/// Rewrites a trailers-only response carrying tonic's "message too large" or "failed to decode"
+/// status into [`request_too_large`]'s or [`request_undecodable`]'s INVALID_ARGUMENT.
 pub fn explain_oversized_request<B>(
     limit: usize,
 ) -> impl Fn(http::Response<B>) -> http::Response<B> + Clone {
     move |mut response| {
         let headers = response.headers_mut();
         if let Some(original) = Status::from_header_map(headers)
-            && let Some(replacement) = request_too_large(&original, limit)
+            && let Some(replacement) = explain_unreadable(&original, limit)
         {
             headers.remove("grpc-status");
             headers.remove("grpc-message");
             headers.remove("grpc-status-details-bin");
             if replacement.add_header(headers).is_err() {
-                tracing::error!("could not encode the request-too-large status");
+                tracing::error!("could not encode the unreadable-request status");
             }
         }
         response
@@ -210,6 +229,18 @@ mod tests {
             "request message is 5242900 bytes; the limit is 4194304 bytes (--max-request-bytes)"
         );
         assert!(request_too_large(&Status::out_of_range("other"), 1).is_none());
+    }
+
+    #[test]
+    fn undecodable_requests_become_invalid_argument() {
+        let original = Status::internal(
+            "failed to decode Protobuf message: CheckTextRequest.text: invalid string value: data \
+             is not UTF-8 encoded",
+        );
+        let status = request_undecodable(&original).expect("rewritten");
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert!(status.message().contains("CheckTextRequest.text"));
+        assert!(request_undecodable(&Status::internal("a bug")).is_none());
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod cli;
 mod corpus;
 mod export;
 mod harness;
+mod hostile;
 mod keys;
 mod layering;
 mod lifecycle;
