@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser as _;
 use tokio::net::TcpListener;
 use verbatim::{
-    cli::{self, Cli, Command},
+    cli::{self, Cli, Command, KeyCommand},
     config::{ServeArgs, ServeConfig},
     server,
     store::{PgStore, SqliteStore},
@@ -29,6 +29,15 @@ fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)).map(|()| ExitCode::SUCCESS),
+        Command::Key(command) if command.store().is_some() => runtime
+            .block_on(local_key(command, cli.json))
+            .map(|()| ExitCode::SUCCESS),
+        Command::Audit {
+            store: Some(store),
+            since,
+        } => runtime
+            .block_on(local_audit(&store, since.as_deref(), cli.json))
+            .map(|()| ExitCode::SUCCESS),
         Command::Export { store } => {
             exit_quietly_on_closed_pipe();
             runtime.block_on(export(&store)).map(|()| ExitCode::SUCCESS)
@@ -91,6 +100,60 @@ async fn refuse_open_network_without_keys<S: verbatim::store::Store>(
          127.0.0.1, or pass --insecure",
         args.listen
     )
+}
+
+/// `verbatim key … --store`: straight against the store (how the first admin key is made).
+async fn local_key(command: KeyCommand, json: bool) -> anyhow::Result<()> {
+    use verbatim::server::convert::api_key_to_proto;
+    let out = cli::Output::new(json);
+    match command {
+        KeyCommand::Add {
+            role,
+            name,
+            store: Some(store),
+        } => {
+            let secret = verbatim::keys::add(&store, &name, &role).await?;
+            let key = verbatim::keys::list(&store)
+                .await?
+                .into_iter()
+                .find(|key| key.name == name)
+                .ok_or_else(|| anyhow::anyhow!("key {name:?} vanished right after being added"))?;
+            out.key_created(&api_key_to_proto(&key), &secret);
+        }
+        KeyCommand::List { store: Some(store) } => {
+            let keys = verbatim::keys::list(&store).await?;
+            out.keys(&keys.iter().map(api_key_to_proto).collect::<Vec<_>>());
+        }
+        KeyCommand::Revoke {
+            name,
+            store: Some(store),
+        } => {
+            verbatim::keys::revoke(&store, &name).await?;
+            eprintln!("key {name:?} revoked");
+        }
+        _ => anyhow::bail!("without --store, `key` goes through the server"),
+    }
+    Ok(())
+}
+
+/// `verbatim audit --store`: the trail straight from the store, a page at a time.
+async fn local_audit(store: &str, since: Option<&str>, json: bool) -> anyhow::Result<()> {
+    let out = cli::Output::new(json);
+    let since = since
+        .map(cli::parse_time)
+        .transpose()?
+        .map_or(i64::MIN, |ts| {
+            ts.seconds * 1_000_000 + i64::from(ts.nanos / 1_000)
+        });
+    verbatim::keys::audit(store, since, |page| {
+        let events: Vec<_> = page
+            .iter()
+            .cloned()
+            .map(verbatim::server::convert::audit_event_to_proto)
+            .collect();
+        out.audit_events(&events);
+    })
+    .await
 }
 
 /// `verbatim export`: the register to stdout, a summary to stderr.

@@ -1,6 +1,5 @@
-//! `verbatim key …` and `verbatim audit`: through a server with an admin key, or, given
-//! `--store`, straight against the store (how the first admin key is made, and how an operator
-//! reads the trail with the servers down).
+//! `verbatim key …` and `verbatim audit` through a server, with an admin key. Given `--store`,
+//! `main.rs` runs them against the store instead (the CLI never touches a store).
 
 use std::time::Duration;
 
@@ -10,8 +9,6 @@ use super::KeyCommand;
 use super::client::{self, Connection, Credentials};
 use super::render::Output;
 use crate::proto::v1 as pb;
-use crate::record::Micros;
-use crate::server::convert;
 
 /// Runs a `verbatim key` subcommand.
 pub async fn key(
@@ -22,32 +19,10 @@ pub async fn key(
     out: &Output,
 ) -> anyhow::Result<()> {
     match command {
-        KeyCommand::Add {
-            role,
-            name,
-            store: Some(store),
-        } => {
-            let secret = crate::keys::add(&store, &name, &role).await?;
-            let key = crate::keys::list(&store)
-                .await?
-                .into_iter()
-                .find(|key| key.name == name);
-            match key {
-                Some(key) => out.key_created(&convert::api_key_to_proto(&key), &secret),
-                None => bail!("key {name:?} vanished from the store right after being added"),
-            }
-        }
-        KeyCommand::List { store: Some(store) } => {
-            let keys = crate::keys::list(&store).await?;
-            let keys: Vec<_> = keys.iter().map(convert::api_key_to_proto).collect();
-            out.keys(&keys);
-        }
-        KeyCommand::Revoke {
-            name,
-            store: Some(store),
-        } => {
-            crate::keys::revoke(&store, &name).await?;
-            eprintln!("key {name:?} revoked");
+        KeyCommand::Add { store: Some(_), .. }
+        | KeyCommand::List { store: Some(_) }
+        | KeyCommand::Revoke { store: Some(_), .. } => {
+            bail!("`key … --store` runs in main, against the store")
         }
         KeyCommand::Add {
             role,
@@ -106,20 +81,8 @@ pub async fn audit(
     out: &Output,
 ) -> anyhow::Result<()> {
     let since = since.as_deref().map(client::parse_time).transpose()?;
-    if let Some(store) = store {
-        let since: Micros = since
-            .as_ref()
-            .map(|ts| ts.seconds * 1_000_000 + i64::from(ts.nanos / 1_000))
-            .unwrap_or(Micros::MIN);
-        return crate::keys::audit(&store, since, |page| {
-            let events: Vec<_> = page
-                .iter()
-                .cloned()
-                .map(convert::audit_event_to_proto)
-                .collect();
-            out.audit_events(&events);
-        })
-        .await;
+    if store.is_some() {
+        bail!("`audit --store` runs in main, against the store");
     }
     let mut connection = Connection::open(server, timeout, credentials).await?;
     let mut page_token = String::new();

@@ -10,6 +10,9 @@ mod client;
 mod import;
 mod render;
 
+pub use client::parse_time;
+pub use render::Output;
+
 use std::{io::Read as _, process::ExitCode, time::Duration};
 
 use anyhow::{Context as _, bail};
@@ -20,7 +23,6 @@ use crate::config::ServeArgs;
 use crate::proto::v1 as pb;
 use crate::text::{CanonicalText, CanonicalVersion, ContentHash};
 use client::Connection;
-use render::Output;
 
 /// Default server address for client commands.
 pub const DEFAULT_SERVER: &str = "http://127.0.0.1:50051";
@@ -146,6 +148,17 @@ pub enum KeyCommand {
         #[arg(long, env = "VERBATIM_STORE")]
         store: Option<String>,
     },
+}
+
+impl KeyCommand {
+    /// The store to work in directly, when one was given.
+    pub fn store(&self) -> Option<&str> {
+        match self {
+            KeyCommand::Add { store, .. }
+            | KeyCommand::List { store }
+            | KeyCommand::Revoke { store, .. } => store.as_deref(),
+        }
+    }
 }
 
 /// `verbatim outlet …`

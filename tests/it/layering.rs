@@ -49,6 +49,10 @@ fn statuses_are_built_from_errors_in_one_place() {
         "Status::new(",
         "Status::resource_exhausted",
         "Status::data_loss",
+        "Status::deadline_exceeded",
+        "Status::already_exists",
+        "Status::unauthenticated",
+        "Status::permission_denied",
     ];
     for (path, text) in rust_files(&root.join("src")) {
         if path.ends_with("server/status.rs") {
@@ -59,6 +63,22 @@ fn statuses_are_built_from_errors_in_one_place() {
                 !text.contains(constructor),
                 "{path} builds a status with {constructor}"
             );
+        }
+    }
+}
+
+#[test]
+fn the_cli_is_a_grpc_client_and_never_opens_a_store() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (path, text) in rust_files(&root.join("src/cli")) {
+        for word in [
+            "crate::store",
+            "crate::server",
+            "crate::keys",
+            "crate::export",
+            "sqlx",
+        ] {
+            assert!(!text.contains(word), "{path} mentions {word}");
         }
     }
 }
