@@ -133,6 +133,11 @@ mod tests {
             ("\u{2bc}\u{301}\u{301}`\0\u{130}a", "i\u{307}a"),
             ("a\u{2bc}\u{301}", "a"),
             ("\u{2bc}\u{301}a", "a"),
+            // Third: `ʼ` joins `e'` to `1`, and `'` would not.
+            (
+                "\0\0_\u{2147}'_,[\u{2147}'_\u{2147}'\u{2bc}\u{bc}",
+                "_e e _e 1\u{2044}4",
+            ),
         ] {
             let once = CanonicalText::of(found);
             assert_eq!(once.as_str(), canonical, "{found:?}");

@@ -268,26 +268,35 @@ fn slow_words(
                 '\u{2018}' | '\u{2019}' | '\u{02BC}' => '\'',
                 c => c,
             }));
-            // `ʼ` is a letter to UAX #29 but `'` is not: one at a word's edge (`ŉ` is `ʼn`
-            // under NFKC) goes, with any marks sitting on it, as a straight one there would,
-            // and a word left without a letter or digit goes too, so the form stays idempotent.
-            let trimmed = trim_edge_apostrophes(&scratch.word);
-            if !trimmed.chars().any(char::is_alphanumeric) {
-                n += 1;
-                continue;
-            }
-            if trimmed.len() != scratch.word.len() {
-                scratch.word = trimmed.to_owned();
-            }
             let span = if precise {
                 let (start, original_word) = original[n];
                 offset + start..offset + start + original_word.len()
             } else {
                 offset..offset + token.len()
             };
-            visit(&scratch.word, span);
             n += 1;
+            // `ʼ` is a letter to UAX #29 but `'` is not, so writing it as `'` can split the
+            // word (`e'ʼ1` holds together, `e''1` does not): read such a word again, so that
+            // the canonical form of a canonical form is itself.
+            if w.contains('\u{02BC}') {
+                let mapped = std::mem::take(&mut scratch.word);
+                for part in mapped.unicode_words() {
+                    visit_trimmed(part, span.clone(), visit);
+                }
+                scratch.word = mapped;
+            } else {
+                visit_trimmed(&scratch.word, span, visit);
+            }
         }
+    }
+}
+
+/// Visits `word` without apostrophes at its edges (`ŉ` is `ʼn` under NFKC; a straight one there
+/// would not be part of the word either), unless nothing with a letter or digit is left.
+fn visit_trimmed(word: &str, span: Range<usize>, visit: &mut impl FnMut(&str, Range<usize>)) {
+    let trimmed = trim_edge_apostrophes(word);
+    if trimmed.chars().any(char::is_alphanumeric) {
+        visit(trimmed, span);
     }
 }
 
