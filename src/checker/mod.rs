@@ -30,6 +30,9 @@ pub const DEFAULT_MISQUOTE_THRESHOLD: f64 = 0.6;
 pub const DEFAULT_REUSE_MIN_WORDS: usize = 8;
 /// Candidates aligned for each quotation, at most.
 const CANDIDATES: usize = 6;
+/// A quotation more than 1 / this times longer than a registered one is never aligned to it,
+/// whatever threshold the caller asks for (its similarity could not exceed this share).
+const MIN_ALIGNED_SHARE: f64 = 0.2;
 /// A candidate must hold at least one in this many of the quotation's shingles.
 const MIN_SHARED_SHINGLES_DIVISOR: usize = 6;
 /// Quotes loaded from the store per page at start.
@@ -452,9 +455,10 @@ fn match_against(
         // candidate cannot reach the threshold; skipping it also bounds the alignment's cost
         // on a hostile, huge quotation.
         let registered_keys = &inner.quotes[id as usize].keys;
-        if (registered_keys.len() as f64)
-            < options.misquote_threshold * submitted.word_count() as f64
-        {
+        // The floor keeps that bound when a caller asks for a tiny threshold: the full
+        // alignment's table is submitted × registered words.
+        let threshold = options.misquote_threshold.max(MIN_ALIGNED_SHARE);
+        if (registered_keys.len() as f64) < threshold * submitted.word_count() as f64 {
             continue;
         }
         let cost = alignment_cost(&keys, registered_keys, &mut rows);
@@ -659,6 +663,28 @@ mod tests {
         assert_eq!(finding.verdict, Verdict::Verified);
         assert_eq!(finding.quote, Some(ContentHash::of_text(QUOTE)));
         assert_eq!(finding.similarity, 1.0);
+    }
+
+    #[test]
+    fn a_tiny_threshold_never_aligns_a_huge_quotation() {
+        // A hostile caller asks for any similarity at all, with a quotation that repeats a
+        // registered one thousands of times: aligning it would cost a table of submitted ×
+        // registered words; it is refused as far longer than the registered words instead.
+        let live = register(&[QUOTE]);
+        let options = CheckOptions {
+            misquote_threshold: 0.000_1,
+            ..CheckOptions::default()
+        };
+        let text = format!("“{}”", QUOTE.repeat(2_000));
+        let report = live.check(&text, &options);
+        assert_eq!(report.findings.len(), 1);
+        assert_eq!(report.findings[0].verdict, Verdict::Unregistered);
+        let report = live.check(&format!("“{}”", QUOTE.repeat(4)), &options);
+        assert_eq!(
+            report.findings[0].verdict,
+            Verdict::Misquoted,
+            "within five times"
+        );
     }
 
     #[test]
