@@ -71,6 +71,9 @@ enum Role {
     Close,
 }
 
+/// Deepest nesting followed; an opening mark deeper than this is read as text.
+const MAX_NESTING: usize = 32;
+
 /// Finds every quotation in `text`, ordered by where it starts.
 pub fn extract(text: &str) -> Vec<Quotation> {
     let mut scanner = Scanner {
@@ -143,6 +146,11 @@ impl Scanner<'_> {
     }
 
     fn open(&mut self, c: char, family: Family, at: usize, width: usize) {
+        // Real text nests three or four deep; hostile text could nest millions deep, and each
+        // close searches the stack.
+        if self.stack.len() >= MAX_NESTING {
+            return;
+        }
         let id = self.next_id;
         self.next_id += 1;
         self.stack.push(Open {
@@ -578,6 +586,10 @@ mod tests {
         let text = "He said “this never closes.\n\nA new paragraph with “a real quote” in it.";
         assert_eq!(quoted(text), ["a real quote"]);
         assert!(extract("“").is_empty());
+        // Millions of openers of one family then closers of another: bounded work, nothing
+        // found, and no stack of millions.
+        let hostile = format!("{}{}", "«".repeat(500_000), "”".repeat(500_000));
+        assert!(extract(&hostile).is_empty());
         assert!(extract("”closing only” here").len() <= 1);
         assert_eq!(quoted("A stray ” and then “a quote”."), ["a quote"]);
     }
