@@ -41,9 +41,15 @@ async fn a_key_over_its_rate_is_told_when_to_retry_while_another_is_served() {
             .await
             .expect("within the burst");
     }
-    let refused = list_outlets(&channel, &flood)
-        .await
-        .expect_err("over the rate");
+    // The bucket refills two tokens a second, so on a slow machine a call or two more may pass.
+    let mut refused = None;
+    for _ in 0..10 {
+        if let Err(status) = list_outlets(&channel, &flood).await {
+            refused = Some(status);
+            break;
+        }
+    }
+    let refused = refused.expect("refused over the rate");
     assert_eq!(refused.code(), Code::ResourceExhausted, "{refused:?}");
     assert!(refused.message().contains("\"flood\"") && refused.message().contains("--rate-limit"));
     assert!(!refused.message().contains(&flood), "never the key itself");
@@ -83,35 +89,46 @@ async fn a_key_with_too_many_calls_in_progress_is_refused_while_another_is_serve
     let server = Server::start_on(&dir.url(), &["--max-concurrent-per-key", "1"]);
     let channel = server.channel().await;
 
-    // A bulk import that stays open holds the importer's one place.
-    let (send, receive) = tokio::sync::mpsc::channel(4);
-    let import = {
+    // A bulk import that stays open holds the importer's one place. Our own probe may reach
+    // the server before the import does and take that place, refusing the import instead: then
+    // the import is started again.
+    let start_import = || {
+        let (send, receive) = tokio::sync::mpsc::channel(4);
         let channel = channel.clone();
         let importer = importer.clone();
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             RegistryClient::new(channel)
                 .register_quotes(with_key(
                     tokio_stream::wrappers::ReceiverStream::new(receive),
                     &importer,
                 ))
                 .await
-        })
+        });
+        (send, task)
     };
-    send.send(pb::RegisterQuoteRequest {
-        text: "An import that takes its time.".into(),
-        speaker: "Slow Importer".into(),
-        ..Default::default()
-    })
-    .await
-    .expect("sent");
     let started = std::time::Instant::now();
+    let (mut send, mut import) = start_import();
     let refused = loop {
+        assert!(started.elapsed() < Duration::from_secs(30), "never refused");
+        if import.is_finished() {
+            let refused = import.await.expect("the import task").expect_err("refused");
+            assert_eq!(refused.code(), Code::ResourceExhausted, "{refused:?}");
+            (send, import) = start_import();
+        }
+        send.send(pb::RegisterQuoteRequest {
+            text: "An import that takes its time.".into(),
+            speaker: "Slow Importer".into(),
+            ..Default::default()
+        })
+        .await
+        .ok();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if import.is_finished() {
+            continue;
+        }
         match list_outlets(&channel, &importer).await {
             Err(status) => break status,
-            Ok(()) => {
-                assert!(started.elapsed() < Duration::from_secs(5), "never refused");
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
+            Ok(()) => tokio::time::sleep(Duration::from_millis(20)).await,
         }
     };
     assert_eq!(refused.code(), Code::ResourceExhausted, "{refused:?}");
@@ -131,7 +148,10 @@ async fn a_key_with_too_many_calls_in_progress_is_refused_while_another_is_serve
         .expect("the import task")
         .expect("the import completes")
         .into_inner();
-    assert_eq!(response.created, 1);
+    assert!(
+        response.created == 1 && response.rejected.is_empty(),
+        "{response:?}"
+    );
     list_outlets(&channel, &importer)
         .await
         .expect("the finished import freed its place");
@@ -142,10 +162,10 @@ async fn a_call_past_the_deadline_gets_deadline_exceeded_while_another_is_served
     let dir = StoreDir::new();
     let heavy = add_key(&dir.url(), "reader", "heavy");
     let light = add_key(&dir.url(), "reader", "light");
-    let server = Server::start_on(&dir.url(), &["--request-timeout", "0.05"]);
+    let server = Server::start_on(&dir.url(), &["--request-timeout", "0.2"]);
     let channel = server.channel().await;
 
-    // About 3 MB of quotations: far more than 50 ms of work.
+    // About 3 MB of quotations: well over a second of work.
     let article = "“We will not back down,” she said, “whatever they say.” ".repeat(50_000);
     let refused = CheckerClient::new(channel.clone())
         .check_text(with_key(
