@@ -124,6 +124,16 @@ impl<'t> Document<'t> {
     /// (each piece of a split quotation separately), which are never read as credits.
     pub fn new(text: &'t str, mut quotations: Vec<Range<usize>>) -> Self {
         quotations.sort_by_key(|r| r.start);
+        // Tokenizing needs disjoint ranges; overlapping ones (a quotation that extraction
+        // failed to nest in another, found by fuzzing) become one.
+        let mut disjoint: Vec<Range<usize>> = Vec::with_capacity(quotations.len());
+        for range in quotations.into_iter().filter(|r| r.start < r.end) {
+            match disjoint.last_mut() {
+                Some(last) if range.start < last.end => last.end = last.end.max(range.end),
+                _ => disjoint.push(range),
+            }
+        }
+        let quotations = disjoint;
         let paragraphs = paragraphs(text);
         let analysed = paragraphs.iter().map(|_| OnceCell::new()).collect();
         Document {

@@ -269,3 +269,32 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn overlapping_quotation_ranges_are_merged_not_a_panic() {
+    // Found by fuzzing: extraction once returned a quotation inside another as a second
+    // top-level one, and tokenizing a later paragraph then sliced backwards.
+    let text: String = (0..12)
+        .map(|n| format!("Line {n} began, “words of line {n} here,” Ann said.\n\n"))
+        .collect();
+    let pieces: Vec<Range<usize>> = text
+        .match_indices("words of line")
+        .map(|(at, _)| at..at + "words of line 1 here".len())
+        .collect();
+    for outer in 0..pieces.len() {
+        for span in 1..pieces.len() - outer {
+            // One quotation running from line `outer` over `span` lines, and every line's
+            // quotation as well, some of them inside it.
+            let mut masks = pieces.clone();
+            masks.push(pieces[outer].start..pieces[outer + span].end);
+            let document = Document::new(&text, masks.clone());
+            for target in &masks {
+                let credit =
+                    document.judge(std::slice::from_ref(target), &[speaker("Ann Lee", &[])]);
+                for range in credit.credited.iter().chain(credit.resolved.iter()) {
+                    assert!(range.end <= text.len() && text.is_char_boundary(range.start));
+                }
+            }
+        }
+    }
+}
