@@ -31,6 +31,9 @@ pub const DEFAULT_MAX_CONCURRENT: usize = 1_024;
 pub const DEFAULT_MAX_CONCURRENT_PER_KEY: usize = 128;
 /// Default deadline of a unary call, in seconds.
 pub const DEFAULT_REQUEST_TIMEOUT_SECS: f64 = 30.0;
+/// Default time a stream may go without a message from the caller (or without the caller taking
+/// a response), in seconds.
+pub const DEFAULT_STREAM_IDLE_TIMEOUT_SECS: f64 = 60.0;
 
 /// How logs are written to stderr.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -108,6 +111,13 @@ pub struct ServeArgs {
     #[arg(long, env = "VERBATIM_REQUEST_TIMEOUT", default_value_t = DEFAULT_REQUEST_TIMEOUT_SECS)]
     pub request_timeout: f64,
 
+    /// Seconds a stream (RegisterQuotes, CheckTexts) may wait for the caller's next message, or
+    /// for the caller to take a response, before the server ends it: a hung client holds its
+    /// place only this long.
+    #[arg(long, env = "VERBATIM_STREAM_IDLE_TIMEOUT", default_value_t = DEFAULT_STREAM_IDLE_TIMEOUT_SECS,
+          value_parser = parse_positive_seconds)]
+    pub stream_idle_timeout: f64,
+
     /// Serve TLS with this certificate chain (PEM); needs --tls-key.
     #[arg(long, env = "VERBATIM_TLS_CERT", requires = "tls_key")]
     pub tls_cert: Option<std::path::PathBuf>,
@@ -137,6 +147,8 @@ pub struct Limits {
     pub max_quote_chars: usize,
     /// Largest request message, in bytes (`--max-request-bytes`).
     pub max_request_bytes: usize,
+    /// Longest a stream waits on its caller (`--stream-idle-timeout`).
+    pub stream_idle_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -144,7 +156,22 @@ impl Default for Limits {
         Limits {
             max_quote_chars: DEFAULT_MAX_QUOTE_CHARS,
             max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
+            stream_idle_timeout: Duration::from_secs_f64(DEFAULT_STREAM_IDLE_TIMEOUT_SECS),
         }
+    }
+}
+
+/// Parses a number of seconds above zero, at most a day.
+fn parse_positive_seconds(value: &str) -> Result<f64, String> {
+    let seconds: f64 = value
+        .parse()
+        .map_err(|_| format!("`{value}` is not a number of seconds"))?;
+    if seconds > 0.0 && seconds <= 86_400.0 {
+        Ok(seconds)
+    } else {
+        Err(format!(
+            "{seconds} s is out of range: give more than 0 and at most 86400"
+        ))
     }
 }
 
@@ -262,6 +289,7 @@ impl From<&ServeArgs> for ServeConfig {
             limits: Limits {
                 max_quote_chars: args.max_quote_chars,
                 max_request_bytes: args.max_request_bytes,
+                stream_idle_timeout: Duration::from_secs_f64(args.stream_idle_timeout),
             },
             drain_timeout: Duration::from_secs(args.drain_timeout),
             tls: None,

@@ -6,7 +6,10 @@
 use std::{
     collections::HashMap,
     pin::Pin,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
     task::{Context, Poll},
     time::{Duration, Instant},
 };
@@ -68,6 +71,8 @@ pub struct Gate {
     buckets: Mutex<HashMap<String, Bucket>>,
     in_progress: Arc<Semaphore>,
     per_key: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// Set once shutdown begins: new calls are refused while those in progress finish.
+    closing: AtomicBool,
 }
 
 impl Gate {
@@ -77,6 +82,7 @@ impl Gate {
             buckets: Mutex::new(HashMap::new()),
             in_progress: Arc::new(Semaphore::new(config.max_concurrent)),
             per_key: Mutex::new(HashMap::new()),
+            closing: AtomicBool::new(false),
         }
     }
 
@@ -144,6 +150,12 @@ impl AdmissionLayer {
             gate: Arc::new(Gate::new(config)),
         }
     }
+
+    /// From now on, refuses every new call (but health and reflection) with UNAVAILABLE, so
+    /// callers learn of the shutdown with a clear status before the connections close.
+    pub fn close(&self) {
+        self.gate.closing.store(true, Ordering::Release);
+    }
 }
 
 impl<S> tower::Layer<S> for AdmissionLayer {
@@ -183,6 +195,10 @@ where
         let path = request.uri().path();
         if required_role(path).is_none() {
             return Box::pin(self.inner.call(request));
+        }
+        if self.gate.closing.load(Ordering::Acquire) {
+            let response = status::shutting_down().into_http();
+            return Box::pin(async move { Ok(response) });
         }
         let key = request
             .extensions()

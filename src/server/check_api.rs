@@ -10,6 +10,7 @@ use super::convert;
 use super::quote_cache::QuoteCache;
 use super::status::{self, ApiError};
 use crate::checker::LiveRegister;
+use crate::config::Limits;
 use crate::proto::v1::{self as pb, checker_server::Checker};
 use crate::store::Store;
 use crate::text::ContentHash;
@@ -22,7 +23,7 @@ pub struct CheckApi<S> {
     store: Arc<S>,
     live: Arc<LiveRegister>,
     cache: Arc<QuoteCache>,
-    max_request_bytes: usize,
+    limits: Limits,
 }
 
 impl<S: Store> CheckApi<S> {
@@ -31,13 +32,13 @@ impl<S: Store> CheckApi<S> {
         store: Arc<S>,
         live: Arc<LiveRegister>,
         cache: Arc<QuoteCache>,
-        max_request_bytes: usize,
+        limits: Limits,
     ) -> Self {
         CheckApi {
             store,
             live,
             cache,
-            max_request_bytes,
+            limits,
         }
     }
 
@@ -128,9 +129,18 @@ impl<S: Store> Checker for CheckApi<S> {
         let store = Arc::clone(&self.store);
         let live = Arc::clone(&self.live);
         let cache = Arc::clone(&self.cache);
-        let max_request_bytes = self.max_request_bytes;
+        let limits = self.limits;
+        let idle = limits.stream_idle_timeout;
         tokio::spawn(async move {
-            while let Some(item) = requests.next().await {
+            loop {
+                let Ok(item) = tokio::time::timeout(idle, requests.next()).await else {
+                    // A hung caller holds its place no longer.
+                    let _ = sender.try_send(Err(status::stream_idle(limits)));
+                    break;
+                };
+                let Some(item) = item else {
+                    break;
+                };
                 let response = match item {
                     Ok(request) => {
                         let document_id = request.document_id.clone();
@@ -139,12 +149,13 @@ impl<S: Store> Checker for CheckApi<S> {
                             Err(error) => Ok(status::document_error(document_id, error)),
                         }
                     }
-                    Err(error) => Err(status::stream_broken(&error, max_request_bytes)),
+                    Err(error) => Err(status::stream_broken(&error, limits.max_request_bytes)),
                 };
                 let broken = response.is_err();
-                // A client that went away frees the task.
-                if sender.send(response).await.is_err() || broken {
-                    break;
+                // A client that went away, or stopped taking responses, frees the task.
+                match tokio::time::timeout(idle, sender.send(response)).await {
+                    Ok(Ok(())) if !broken => {}
+                    _ => break,
                 }
             }
         });

@@ -32,6 +32,15 @@ use check_api::CheckApi;
 use quote_cache::QuoteCache;
 use registry_api::RegistryApi;
 
+/// How long, after a shutdown signal, new calls are refused with UNAVAILABLE before the
+/// transport sends its GOAWAY (part of the drain timeout).
+const REFUSAL_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// How often an idle connection is pinged, and how long the answer may take before the
+/// connection is dropped.
+const KEEPALIVE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
+const KEEPALIVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Why the server could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -119,29 +128,35 @@ pub async fn run<S: Store>(
         Arc::clone(&keys),
     ))
     .max_decoding_message_size(limits.max_request_bytes);
-    let checker = CheckerServer::new(CheckApi::new(
-        Arc::clone(&store),
-        live,
-        cache,
-        limits.max_request_bytes,
-    ))
-    .max_decoding_message_size(limits.max_request_bytes);
+    let checker = CheckerServer::new(CheckApi::new(Arc::clone(&store), live, cache, limits))
+        .max_decoding_message_size(limits.max_request_bytes);
 
     // Health flips to NOT_SERVING the moment the signal arrives, before the transport stops
     // accepting calls, so load balancers stop routing here first.
     let draining = Arc::new(Notify::new());
+    let admission = AdmissionLayer::new(config.admission);
+    let drain_timeout = config.drain_timeout;
     let signal = {
         let health = health.clone();
         let draining = Arc::clone(&draining);
+        let admission = admission.clone();
         async move {
             shutdown.await;
-            tracing::info!("shutting down: draining in-flight calls");
+            tracing::info!("shutting down: refusing new calls, draining in-flight calls");
             health.begin_shutdown().await;
+            admission.close();
             draining.notify_one();
+            // New calls get a clear UNAVAILABLE for a moment before the connections are told
+            // to go away: a call racing a closing connection would only see it cancelled.
+            tokio::time::sleep(REFUSAL_GRACE.min(drain_timeout)).await;
         }
     };
 
-    let mut builder = Server::builder();
+    // A peer that vanished without closing its connection (power loss, a cut cable) is found
+    // by HTTP/2 pings, so its calls end and give their places back.
+    let mut builder = Server::builder()
+        .http2_keepalive_interval(Some(KEEPALIVE_INTERVAL))
+        .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT));
     if let Some(tls) = &config.tls {
         let mut settings = ServerTlsConfig::new().identity(Identity::from_pem(&tls.cert, &tls.key));
         if let Some(ca) = &tls.client_ca {
@@ -155,7 +170,7 @@ pub async fn run<S: Store>(
             status::explain_oversized_request(limits.max_request_bytes),
         ))
         .layer(AuthLayer::new(keys))
-        .layer(AdmissionLayer::new(config.admission))
+        .layer(admission)
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
@@ -166,7 +181,6 @@ pub async fn run<S: Store>(
 
     tracing::info!(%address, "serving");
     ready(address);
-    let drain_timeout = config.drain_timeout;
     let outcome = tokio::select! {
         outcome = server => outcome.map_err(ServeError::from),
         () = async {

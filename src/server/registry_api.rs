@@ -167,7 +167,15 @@ impl<S: Store> Registry for RegistryApi<S> {
         let mut index = 0u64;
         let mut stream_broken = false;
         loop {
-            let item = stream.next().await;
+            let Ok(item) =
+                tokio::time::timeout(self.limits.stream_idle_timeout, stream.next()).await
+            else {
+                // A hung caller holds its place no longer; what it sent so far is kept.
+                pending.push((index, Pending::Rejected(status::stream_idle(self.limits))));
+                self.commit_batch(&mut pending, &mut response, &actor)
+                    .await?;
+                break;
+            };
             let at_end = item.is_none();
             match item {
                 Some(Ok(request)) => {

@@ -126,6 +126,16 @@ pub fn stream_broken(error: &Status, max_request_bytes: usize) -> Status {
     )
 }
 
+/// The status that ends a stream whose caller sent nothing, or took no response, for
+/// `--stream-idle-timeout`.
+pub fn stream_idle(limits: crate::config::Limits) -> Status {
+    Status::deadline_exceeded(format!(
+        "the stream waited {:.1?} on the caller and was ended here; nothing after this point was \
+         read (--stream-idle-timeout)",
+        limits.stream_idle_timeout
+    ))
+}
+
 /// The response a CheckTexts stream sends for a document that could not be checked.
 pub fn document_error(document_id: String, error: ApiError) -> crate::proto::v1::CheckTextResponse {
     let status = Status::from(error);
@@ -183,7 +193,15 @@ pub fn refused(key: &str, refusal: &super::admission::Refusal) -> Status {
     status
 }
 
-/// A unary call that ran past the server's deadline.
+/// A call that arrives once shutdown has begun.
+pub fn shutting_down() -> Status {
+    Status::unavailable(
+        "the server is shutting down and takes no new calls; retry on another replica or once it \
+         is back (registrations are idempotent, so retrying is safe)",
+    )
+}
+
+/// The status of a unary call that ran past `--request-timeout`.
 pub fn deadline_exceeded(deadline: std::time::Duration) -> Status {
     Status::deadline_exceeded(format!(
         "the call took longer than the server's deadline of {:.3} s (--request-timeout); \

@@ -530,53 +530,82 @@ async fn keys_on(conn: &mut SqliteConnection) -> Result<Vec<ApiKey>, StoreError>
         .collect()
 }
 
+impl SqliteStore {
+    /// Runs `work` in one write transaction (`BEGIN IMMEDIATE`) on the writer connection.
+    ///
+    /// After a full disk or an I/O error SQLite may have rolled the transaction back by itself;
+    /// the driver's own ROLLBACK then fails and it would go on believing a transaction is open,
+    /// refusing every later write. So on such an error the connection is closed instead of
+    /// handed back, and the next write opens a fresh one (an in-memory database, which would
+    /// vanish with it, never reports those errors).
+    async fn write<T>(
+        &self,
+        work: impl AsyncFnOnce(&mut SqliteConnection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.writer.acquire().await.map_err(classify)?;
+        let outcome = async {
+            let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE")
+                .await
+                .map_err(classify)?;
+            let value = work(&mut tx).await?;
+            tx.commit().await.map_err(classify)?;
+            Ok(value)
+        }
+        .await;
+        if matches!(
+            outcome,
+            Err(StoreError::Full(_) | StoreError::Unavailable(_))
+        ) {
+            conn.close_on_drop();
+        }
+        outcome
+    }
+}
+
 impl Store for SqliteStore {
     async fn upsert_outlet(&self, outlet: &Outlet, actor: &Actor) -> Result<bool, StoreError> {
         let now = now_micros();
-        let mut tx = self
-            .writer
-            .begin_with("BEGIN IMMEDIATE")
+        self.write(async |tx| {
+            let existed = sqlx::query("SELECT 1 FROM outlets WHERE id = ?")
+                .bind(&outlet.id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(classify)?
+                .is_some();
+            sqlx::query(
+                "INSERT INTO outlets (id, name, aliases, domains, created_at, updated_at) \
+                 VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET \
+                 name = excluded.name, aliases = excluded.aliases, domains = excluded.domains, \
+                 updated_at = excluded.updated_at",
+            )
+            .bind(&outlet.id)
+            .bind(&outlet.name)
+            .bind(to_json(&outlet.aliases))
+            .bind(to_json(&outlet.domains))
+            .bind(now)
+            .bind(now)
+            .execute(&mut *tx)
             .await
             .map_err(classify)?;
-        let existed = sqlx::query("SELECT 1 FROM outlets WHERE id = ?")
+            let action = if existed {
+                AuditAction::OutletUpdated
+            } else {
+                AuditAction::OutletCreated
+            };
+            sqlx::query(
+                "INSERT INTO changes (outlet_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)",
+            )
             .bind(&outlet.id)
-            .fetch_optional(&mut *tx)
+            .bind(now)
+            .bind(actor.as_str())
+            .bind(action.name())
+            .bind(format!("name: {}", outlet.name))
+            .execute(&mut *tx)
             .await
-            .map_err(classify)?
-            .is_some();
-        sqlx::query(
-            "INSERT INTO outlets (id, name, aliases, domains, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET \
-             name = excluded.name, aliases = excluded.aliases, domains = excluded.domains, \
-             updated_at = excluded.updated_at",
-        )
-        .bind(&outlet.id)
-        .bind(&outlet.name)
-        .bind(to_json(&outlet.aliases))
-        .bind(to_json(&outlet.domains))
-        .bind(now)
-        .bind(now)
-        .execute(&mut *tx)
+            .map_err(classify)?;
+            Ok(!existed)
+        })
         .await
-        .map_err(classify)?;
-        let action = if existed {
-            AuditAction::OutletUpdated
-        } else {
-            AuditAction::OutletCreated
-        };
-        sqlx::query(
-            "INSERT INTO changes (outlet_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(&outlet.id)
-        .bind(now)
-        .bind(actor.as_str())
-        .bind(action.name())
-        .bind(format!("name: {}", outlet.name))
-        .execute(&mut *tx)
-        .await
-        .map_err(classify)?;
-        tx.commit().await.map_err(classify)?;
-        Ok(!existed)
     }
 
     async fn get_outlet(&self, id: &str) -> Result<Option<Outlet>, StoreError> {
@@ -610,27 +639,24 @@ impl Store for SqliteStore {
         actor: &Actor,
     ) -> Result<Vec<Registration>, StoreError> {
         let now = now_micros();
-        let mut tx = self
-            .writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(classify)?;
-        let outlet_ids: HashSet<&str> = batch
-            .iter()
-            .map(|q| q.attribution.outlet_id.as_str())
-            .filter(|id| !id.is_empty())
-            .collect();
-        let known = registered_outlets(&mut tx, &outlet_ids).await?;
-        let valid: Vec<&NewQuote> = batch
-            .iter()
-            .filter(|q| rows::creditable(q, &known))
-            .collect();
-        let mut valid_outcomes = Vec::with_capacity(valid.len());
-        for chunk in valid.chunks(CHUNK) {
-            valid_outcomes.extend(register_chunk(&mut tx, chunk, now, actor).await?);
-        }
-        tx.commit().await.map_err(classify)?;
-        Ok(rows::batch_outcomes(batch, &known, valid_outcomes))
+        self.write(async |tx| {
+            let outlet_ids: HashSet<&str> = batch
+                .iter()
+                .map(|q| q.attribution.outlet_id.as_str())
+                .filter(|id| !id.is_empty())
+                .collect();
+            let known = registered_outlets(tx, &outlet_ids).await?;
+            let valid: Vec<&NewQuote> = batch
+                .iter()
+                .filter(|q| rows::creditable(q, &known))
+                .collect();
+            let mut valid_outcomes = Vec::with_capacity(valid.len());
+            for chunk in valid.chunks(CHUNK) {
+                valid_outcomes.extend(register_chunk(tx, chunk, now, actor).await?);
+            }
+            Ok(rows::batch_outcomes(batch, &known, valid_outcomes))
+        })
+        .await
     }
 
     async fn get_quote(&self, hash: &ContentHash) -> Result<Option<Quote>, StoreError> {
@@ -711,75 +737,69 @@ impl Store for SqliteStore {
         at: Micros,
         actor: &Actor,
     ) -> Result<Option<Quote>, StoreError> {
-        let mut tx = self
-            .writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(classify)?;
-        let retracted = sqlx::query(
-            "UPDATE quotes SET retraction_reason = ?, retracted_at = ? \
-             WHERE content_hash = ? AND retracted_at IS NULL RETURNING seq",
-        )
-        .bind(reason)
-        .bind(at)
-        .bind(hash.as_bytes().as_slice())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(classify)?;
-        if let Some(row) = retracted {
-            sqlx::query(
-                "INSERT INTO changes (quote_seq, at, actor, action, detail) \
-                 VALUES (?, ?, ?, ?, ?)",
+        self.write(async |tx| {
+            let retracted = sqlx::query(
+                "UPDATE quotes SET retraction_reason = ?, retracted_at = ? \
+                 WHERE content_hash = ? AND retracted_at IS NULL RETURNING seq",
             )
-            .bind(row.try_get::<i64, _>("seq").map_err(classify)?)
+            .bind(reason)
             .bind(at)
-            .bind(actor.as_str())
-            .bind(AuditAction::QuoteRetracted.name())
-            .bind(format!("reason: {reason}"))
-            .execute(&mut *tx)
+            .bind(hash.as_bytes().as_slice())
+            .fetch_optional(&mut *tx)
             .await
             .map_err(classify)?;
-        }
-        let quote = fetch_quote(&mut tx, hash).await?;
-        tx.commit().await.map_err(classify)?;
-        Ok(quote)
+            if let Some(row) = retracted {
+                sqlx::query(
+                    "INSERT INTO changes (quote_seq, at, actor, action, detail) \
+                     VALUES (?, ?, ?, ?, ?)",
+                )
+                .bind(row.try_get::<i64, _>("seq").map_err(classify)?)
+                .bind(at)
+                .bind(actor.as_str())
+                .bind(AuditAction::QuoteRetracted.name())
+                .bind(format!("reason: {reason}"))
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
+            }
+            let quote = fetch_quote(tx, hash).await?;
+            Ok(quote)
+        })
+        .await
     }
 
     async fn add_key(&self, key: &ApiKey, actor: &Actor) -> Result<bool, StoreError> {
-        let mut tx = self
-            .writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(classify)?;
-        let added = sqlx::query(
-            "INSERT INTO api_keys (name, role, key_hash, created_at, revoked_at) \
-             VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(&key.name)
-        .bind(key.role.name())
-        .bind(key.key_hash.as_slice())
-        .bind(key.created_at)
-        .bind(key.revoked_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(classify)?
-        .rows_affected()
-            == 1;
-        if added {
-            sqlx::query(
-                "INSERT INTO changes (key_name, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)",
+        self.write(async |tx| {
+            let added = sqlx::query(
+                "INSERT INTO api_keys (name, role, key_hash, created_at, revoked_at) \
+                 VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
             )
             .bind(&key.name)
+            .bind(key.role.name())
+            .bind(key.key_hash.as_slice())
             .bind(key.created_at)
-            .bind(actor.as_str())
-            .bind(AuditAction::KeyAdded.name())
-            .bind(format!("role: {}", key.role.name()))
+            .bind(key.revoked_at)
             .execute(&mut *tx)
             .await
-            .map_err(classify)?;
-        }
-        tx.commit().await.map_err(classify)?;
-        Ok(added)
+            .map_err(classify)?
+            .rows_affected()
+                == 1;
+            if added {
+                sqlx::query(
+                    "INSERT INTO changes (key_name, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)",
+                )
+                .bind(&key.name)
+                .bind(key.created_at)
+                .bind(actor.as_str())
+                .bind(AuditAction::KeyAdded.name())
+                .bind(format!("role: {}", key.role.name()))
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
+            }
+            Ok(added)
+        })
+        .await
     }
 
     async fn list_keys(&self) -> Result<Vec<ApiKey>, StoreError> {
@@ -788,40 +808,37 @@ impl Store for SqliteStore {
     }
 
     async fn revoke_key(&self, name: &str, at: Micros, actor: &Actor) -> Result<bool, StoreError> {
-        let mut tx = self
-            .writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(classify)?;
-        let exists = sqlx::query("SELECT 1 FROM api_keys WHERE name = ?")
-            .bind(name)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(classify)?
-            .is_some();
-        let revoked =
-            sqlx::query("UPDATE api_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL")
-                .bind(at)
+        self.write(async |tx| {
+            let exists = sqlx::query("SELECT 1 FROM api_keys WHERE name = ?")
                 .bind(name)
-                .execute(&mut *tx)
+                .fetch_optional(&mut *tx)
                 .await
                 .map_err(classify)?
-                .rows_affected()
-                == 1;
-        if revoked {
-            sqlx::query(
-                "INSERT INTO changes (key_name, at, actor, action, detail) VALUES (?, ?, ?, ?, '')",
-            )
-            .bind(name)
-            .bind(at)
-            .bind(actor.as_str())
-            .bind(AuditAction::KeyRevoked.name())
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
-        }
-        tx.commit().await.map_err(classify)?;
-        Ok(exists)
+                .is_some();
+            let revoked =
+                sqlx::query("UPDATE api_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL")
+                    .bind(at)
+                    .bind(name)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(classify)?
+                    .rows_affected()
+                    == 1;
+            if revoked {
+                sqlx::query(
+                    "INSERT INTO changes (key_name, at, actor, action, detail) VALUES (?, ?, ?, ?, '')",
+                )
+                .bind(name)
+                .bind(at)
+                .bind(actor.as_str())
+                .bind(AuditAction::KeyRevoked.name())
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
+            }
+            Ok(exists)
+        })
+        .await
     }
 
     async fn list_audit(

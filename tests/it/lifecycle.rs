@@ -138,7 +138,10 @@ async fn sigterm_flips_health_finishes_in_flight_calls_and_exits_cleanly() {
         .expect("an update")
         .expect("ok");
     assert_eq!(update.status, ServingStatus::NotServing as i32);
+    // The connection must answer the server's closing handshake, and `wait_exit` below blocks
+    // this test's only runtime thread: close it now.
     drop(watch);
+    drop(health);
 
     for i in 0..5 {
         sender

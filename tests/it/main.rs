@@ -6,6 +6,7 @@ mod check;
 mod cli;
 mod corpus;
 mod export;
+mod faults;
 mod harness;
 mod hostile;
 mod keys;
