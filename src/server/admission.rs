@@ -26,6 +26,9 @@ const STREAMING: &[&str] = &[
     "/verbatim.v1.Checker/CheckTexts",
 ];
 
+/// How often [`AdmissionLayer::drained`] looks at the calls in progress.
+const DRAIN_POLL: Duration = Duration::from_millis(10);
+
 /// How long a caller refused for concurrency is told to wait.
 const BUSY_RETRY: Duration = Duration::from_millis(100);
 
@@ -155,6 +158,14 @@ impl AdmissionLayer {
     /// callers learn of the shutdown with a clear status before the connections close.
     pub fn close(&self) {
         self.gate.closing.store(true, Ordering::Release);
+    }
+
+    /// Returns once no admitted call is in progress.
+    pub async fn drained(&self) {
+        let all = self.gate.config.max_concurrent;
+        while self.gate.in_progress.available_permits() < all {
+            tokio::time::sleep(DRAIN_POLL).await;
+        }
     }
 }
 

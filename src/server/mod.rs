@@ -32,10 +32,6 @@ use check_api::CheckApi;
 use quote_cache::QuoteCache;
 use registry_api::RegistryApi;
 
-/// How long, after a shutdown signal, new calls are refused with UNAVAILABLE before the
-/// transport sends its GOAWAY (part of the drain timeout).
-const REFUSAL_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
-
 /// How often an idle connection is pinged, and how long the answer may take before the
 /// connection is dropped.
 const KEEPALIVE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
@@ -146,9 +142,10 @@ pub async fn run<S: Store>(
             health.begin_shutdown().await;
             admission.close();
             draining.notify_one();
-            // New calls get a clear UNAVAILABLE for a moment before the connections are told
-            // to go away: a call racing a closing connection would only see it cancelled.
-            tokio::time::sleep(REFUSAL_GRACE.min(drain_timeout)).await;
+            // Until the calls in progress finish, new ones get a clear UNAVAILABLE; only then
+            // are the connections told to go away, since a call caught in a closing connection
+            // would only see it cancelled.
+            let _ = tokio::time::timeout(drain_timeout, admission.drained()).await;
         }
     };
 

@@ -508,15 +508,12 @@ const HUNG_STREAMS: usize = 8;
 
 #[tokio::test]
 async fn hung_and_vanishing_clients_hold_no_one_up_and_give_their_places_back() {
-    let server = Server::start_on(
-        &StoreDir::new().url(),
-        &[
-            "--max-concurrent-requests",
-            &PLACES.to_string(),
-            "--stream-idle-timeout",
-            "3",
-        ],
-    );
+    let server = Server::start_with(&[
+        "--max-concurrent-requests",
+        &PLACES.to_string(),
+        "--stream-idle-timeout",
+        "3",
+    ]);
     let quote = item_text(5, 5, 5);
     RegistryClient::new(server.channel().await)
         .register_quote(request(quote.clone()))
@@ -662,10 +659,7 @@ const DRAIN_SECONDS: u64 = 5;
 
 #[tokio::test]
 async fn sigterm_under_load_completes_or_refuses_every_call_and_exits_within_the_drain_timeout() {
-    let mut server = Server::start_on(
-        &StoreDir::new().url(),
-        &["--drain-timeout", &DRAIN_SECONDS.to_string()],
-    );
+    let mut server = Server::start_with(&["--drain-timeout", &DRAIN_SECONDS.to_string()]);
     let quotes: Vec<String> = (0..200).map(|i| item_text(8, 8, i)).collect();
     RegistryClient::new(server.channel().await)
         .register_quotes(tokio_stream::iter(

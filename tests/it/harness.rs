@@ -55,9 +55,15 @@ impl StoreDir {
 impl Server {
     /// Starts a server on a fresh temporary store.
     pub fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    /// Starts a server on a fresh temporary store, which lives as long as the server, with extra
+    /// `serve` flags.
+    pub fn start_with(extra: &[&str]) -> Server {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let url = format!("sqlite://{}", dir.path().join("register.db").display());
-        let mut server = Server::start_on(&url, &[]);
+        let mut server = Server::start_on(&url, extra);
         server._dir = Some(dir);
         server
     }
