@@ -6,7 +6,7 @@
 use std::{hint::black_box, time::Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use verbatim::checker::{CheckOptions, LiveRegister};
+use verbatim::checker::{CheckOptions, RegisterBuilder};
 use verbatim::record::Attribution;
 use verbatim::text::ContentHash;
 
@@ -53,14 +53,12 @@ fn check_throughput(c: &mut Criterion) {
     for size in sizes {
         let quotes = corpus::generated_quotes(&sentences, size);
         let started = Instant::now();
-        let live = LiveRegister::new();
+        let mut builder = RegisterBuilder::default();
+        let attribution = [Attribution::to_speaker("Bench Speaker", &[])];
         for quote in &quotes {
-            live.add(
-                ContentHash::of_text(quote),
-                quote,
-                &Attribution::to_speaker("Bench Speaker", &[]),
-            );
+            builder.quote(ContentHash::of_text(quote), quote, false, &attribution);
         }
+        let live = builder.build();
         let options = CheckOptions::default();
         let attributed: usize = bbc
             .iter()

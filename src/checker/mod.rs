@@ -4,8 +4,9 @@
 
 pub mod report;
 mod sources;
+mod table;
 
-use std::{cell::OnceCell, collections::HashMap, ops::Range, sync::RwLock};
+use std::{cell::OnceCell, ops::Range, sync::RwLock};
 
 use crate::record::{Attribution, IndexEntry, Outlet};
 use crate::store::{Store, StoreError};
@@ -15,11 +16,12 @@ use crate::text::{
     attribution::Document,
     quotes,
     severity::{Severity, grade},
-    shingles::{QuoteId, SHINGLE_WORDS, ShingleIndex, shingles, word_hash},
+    shingles::{QuoteId, SHINGLE_WORDS, Shingles, shingle_count, shingles},
     words::{for_each_word, words},
 };
 pub use report::{AttributionCheck, CheckSummary, Finding, FindingKind, Report, Verdict};
 use sources::{SourceList, Sources};
+use table::QuoteTable;
 
 /// Quotations shorter than this many words are reported TOO_SHORT (scare quotes, titles).
 pub const DEFAULT_MIN_QUOTE_WORDS: usize = 4;
@@ -64,34 +66,28 @@ impl Default for CheckOptions {
     }
 }
 
-/// What the index keeps of one registered quotation.
-struct IndexedQuote {
-    hash: ContentHash,
-    text: Box<str>,
-    /// The canonical words as [`word_key`]s, for ranking candidates without re-tokenizing.
-    keys: Box<[u32]>,
-    retracted: bool,
-}
-
 #[derive(Default)]
 struct Indexed {
-    shingles: ShingleIndex,
-    quotes: Vec<IndexedQuote>,
-    by_hash: HashMap<ContentHash, QuoteId>,
+    table: QuoteTable,
+    shingles: Shingles,
     sources: Sources,
     /// Everyone the register credits for each quotation, by [`QuoteId`]; apart from the
     /// quotations themselves, which candidate ranking walks, to keep those compact.
     credits: Vec<SourceList>,
+    /// Word keys of the quotation being added.
+    scratch: Vec<u32>,
 }
 
 impl Indexed {
-    fn add(
+    /// Adds a quotation to the table, or its credits and retraction to the quotation already
+    /// there; returns the id of a new one, which the caller still has to index.
+    fn add_to_table(
         &mut self,
         hash: ContentHash,
         text: &str,
         retracted: bool,
         attributions: &[Attribution],
-    ) {
+    ) -> Option<QuoteId> {
         let mut refs = Vec::new();
         for attribution in attributions {
             for source in self.sources.intern(attribution) {
@@ -100,23 +96,73 @@ impl Indexed {
                 }
             }
         }
-        if let Some(&id) = self.by_hash.get(&hash) {
-            self.quotes[id as usize].retracted |= retracted;
+        if let Some(id) = self.table.find(&hash) {
+            if retracted {
+                self.table.retract(id);
+            }
             self.credits[id as usize].extend(&refs);
-            return;
+            return None;
         }
-        let id = QuoteId::try_from(self.quotes.len()).expect("fewer than 4 billion quotes");
-        let canonical = words(text);
-        let words: Vec<&str> = canonical.iter().map(|(w, _)| w.as_ref()).collect();
-        self.shingles.insert(id, &words);
-        self.quotes.push(IndexedQuote {
-            hash,
-            text: text.into(),
-            keys: words.iter().map(|w| word_key(w)).collect(),
-            retracted,
-        });
+        let mut keys = std::mem::take(&mut self.scratch);
+        keys.clear();
+        for_each_word(text, |word, _| keys.push(word_key(word)));
+        let id = self.table.push(hash, text, keys.drain(..), retracted);
+        self.scratch = keys;
         self.credits.push(SourceList::of(refs));
-        self.by_hash.insert(hash, id);
+        Some(id)
+    }
+
+    /// Adds a quotation registered after the register was loaded.
+    fn add(
+        &mut self,
+        hash: ContentHash,
+        text: &str,
+        retracted: bool,
+        attributions: &[Attribution],
+    ) {
+        if let Some(id) = self.add_to_table(hash, text, retracted, attributions) {
+            self.shingles.insert(id, self.table.keys(id));
+        }
+    }
+
+    /// Indexes every quotation of the table anew, in the compact frozen layout.
+    fn freeze(&mut self) {
+        let table = &self.table;
+        self.shingles = Shingles::freeze(table.len(), |id| table.keys(id));
+    }
+}
+
+/// Builds a [`LiveRegister`] from a whole register at once, in the compact layout that
+/// registrations made later join.
+#[derive(Default)]
+pub struct RegisterBuilder {
+    indexed: Indexed,
+}
+
+impl RegisterBuilder {
+    /// Records an outlet's name and aliases.
+    pub fn outlet(&mut self, outlet: &Outlet) {
+        self.indexed.sources.upsert_outlet(outlet);
+    }
+
+    /// Adds a quotation, or the credits and retraction of one already added.
+    pub fn quote(
+        &mut self,
+        hash: ContentHash,
+        text: &str,
+        retracted: bool,
+        attributions: &[Attribution],
+    ) {
+        self.indexed
+            .add_to_table(hash, text, retracted, attributions);
+    }
+
+    /// Indexes everything added.
+    pub fn build(mut self) -> LiveRegister {
+        self.indexed.freeze();
+        LiveRegister {
+            inner: RwLock::new(self.indexed),
+        }
     }
 }
 
@@ -160,13 +206,13 @@ impl LiveRegister {
         // read, which on two cores nearly halves the start-up time of a large register.
         let (pages, mut received) = tokio::sync::mpsc::channel::<Vec<IndexEntry>>(2);
         let indexer = tokio::task::spawn_blocking(move || {
-            let mut indexed = Indexed::default();
+            let mut builder = RegisterBuilder::default();
             for outlet in &outlets {
-                indexed.sources.upsert_outlet(outlet);
+                builder.outlet(outlet);
             }
             while let Some(page) = received.blocking_recv() {
                 for entry in &page {
-                    indexed.add(
+                    builder.quote(
                         entry.hash,
                         &entry.text,
                         entry.retracted,
@@ -174,7 +220,7 @@ impl LiveRegister {
                     );
                 }
             }
-            indexed
+            builder.build()
         });
         let mut after = 0;
         let mut outcome = Ok(());
@@ -195,11 +241,9 @@ impl LiveRegister {
             }
         }
         drop(pages);
-        let indexed = indexer.await.expect("the indexing task does not panic");
+        let live = indexer.await.expect("the indexing task does not panic");
         outcome?;
-        Ok(LiveRegister {
-            inner: RwLock::new(indexed),
-        })
+        Ok(live)
     }
 
     /// Adds quotations (already registered ones are left as they are, but pick up retraction).
@@ -253,17 +297,18 @@ impl LiveRegister {
             .inner
             .write()
             .expect("the index lock is never poisoned");
-        if let Some(&id) = inner.by_hash.get(hash) {
-            inner.quotes[id as usize].retracted = true;
+        if let Some(id) = inner.table.find(hash) {
+            inner.table.retract(id);
         }
     }
 
     /// The registered words, their canonical form and the retraction flag of a quotation.
     pub fn quote_summary(&self, hash: &ContentHash) -> Option<(String, String, bool)> {
         let inner = self.inner.read().expect("the index lock is never poisoned");
-        let quote = &inner.quotes[*inner.by_hash.get(hash)? as usize];
-        let canonical = crate::text::CanonicalText::of(&quote.text).into_string();
-        Some((quote.text.to_string(), canonical, quote.retracted))
+        let id = inner.table.find(hash)?;
+        let text = inner.table.text(id);
+        let canonical = crate::text::CanonicalText::of(text).into_string();
+        Some((text.to_owned(), canonical, inner.table.is_retracted(id)))
     }
 
     /// How many quotations are indexed.
@@ -271,7 +316,7 @@ impl LiveRegister {
         self.inner
             .read()
             .expect("the index lock is never poisoned")
-            .quotes
+            .table
             .len()
     }
 
@@ -283,10 +328,7 @@ impl LiveRegister {
     /// Approximate heap bytes held: quotation texts, the table and the shingle index.
     pub fn heap_bytes(&self) -> usize {
         let inner = self.inner.read().expect("the index lock is never poisoned");
-        let texts: usize = inner.quotes.iter().map(|q| q.text.len()).sum();
-        texts
-            + inner.quotes.capacity() * size_of::<IndexedQuote>()
-            + inner.by_hash.capacity() * (size_of::<ContentHash>() + size_of::<QuoteId>() + 1)
+        inner.table.heap_bytes()
             + inner.shingles.heap_bytes()
             + inner.credits.capacity() * size_of::<SourceList>()
             + inner
@@ -379,9 +421,9 @@ fn attribute(
     hash: &ContentHash,
 ) -> AttributionCheck {
     let refs = inner
-        .by_hash
-        .get(hash)
-        .map_or(&[][..], |&id| inner.credits[id as usize].as_slice());
+        .table
+        .find(hash)
+        .map_or(&[][..], |id| inner.credits[id as usize].as_slice());
     let expected = inner.sources.expected(refs);
     AttributionCheck {
         credit: document.judge(target, &expected),
@@ -432,15 +474,16 @@ fn match_against(
     written: String,
     options: &CheckOptions,
 ) -> Finding {
-    let runs = submitted.runs();
+    let runs: Vec<Vec<u32>> = submitted
+        .runs()
+        .iter()
+        .map(|run| run.iter().map(|word| word_key(word)).collect())
+        .collect();
     // A registered quotation this text misquotes still shares a good part of its shingles
     // (each changed word breaks at most SHINGLE_WORDS of them); one that only shares a common
     // phrase is not worth aligning.
-    let shingle_count: usize = runs
-        .iter()
-        .map(|run| run.len().saturating_sub(SHINGLE_WORDS - 1).max(1))
-        .sum();
-    let min_hits = shingle_count.div_ceil(MIN_SHARED_SHINGLES_DIVISOR).max(1);
+    let shingles_held: usize = runs.iter().map(|run| shingle_count(run.len())).sum();
+    let min_hits = shingles_held.div_ceil(MIN_SHARED_SHINGLES_DIVISOR).max(1);
     let candidates = inner.shingles.candidates(&runs, CANDIDATES);
     let top_hits = candidates.first().map_or(0, |&(_, hits)| hits);
     // Rank the candidates by alignment cost on word keys, then align only the best in full.
@@ -454,7 +497,7 @@ fn match_against(
         // Kept words cannot outnumber the registered ones, so a quotation much longer than the
         // candidate cannot reach the threshold; skipping it also bounds the alignment's cost
         // on a hostile, huge quotation.
-        let registered_keys = &inner.quotes[id as usize].keys;
+        let registered_keys = inner.table.keys(id);
         // The floor keeps that bound when a caller asks for a tiny threshold: the full
         // alignment's table is submitted × registered words.
         let threshold = options.misquote_threshold.max(MIN_ALIGNED_SHARE);
@@ -478,17 +521,16 @@ fn match_against(
     if words_submitted / (words_submitted + f64::from(cost)) < options.misquote_threshold {
         return Finding::unmatched(kind, span, written, Verdict::Unregistered);
     }
-    let quote = &inner.quotes[id as usize];
-    let registered = words(&quote.text);
+    let quote_text = inner.table.text(id);
+    let registered = words(quote_text);
     let canonical: Vec<&str> = registered.iter().map(|(w, _)| w.as_ref()).collect();
     let spans: Vec<Range<usize>> = registered.iter().map(|(_, s)| s.clone()).collect();
     let alignment = align(submitted, &canonical);
-    let grade = grade(&alignment, text, &quote.text, &spans);
-    let quote = &inner.quotes[id as usize];
+    let grade = grade(&alignment, text, quote_text, &spans);
     let faithful = alignment.is_faithful() && grade.severity == Severity::None;
     let verdict = if !faithful && alignment.similarity < options.misquote_threshold {
         return Finding::unmatched(kind, span, written, Verdict::Unregistered);
-    } else if quote.retracted {
+    } else if inner.table.is_retracted(id) {
         Verdict::Retracted
     } else if faithful {
         Verdict::Verified
@@ -500,7 +542,7 @@ fn match_against(
         span,
         text: written,
         verdict,
-        quote: Some(quote.hash),
+        quote: Some(inner.table.hash(id)),
         similarity: alignment.similarity,
         edits: alignment.edits,
         severity: grade.severity,
@@ -516,11 +558,11 @@ fn unquoted_reuse(
     quoted: &[Range<usize>],
     options: &CheckOptions,
 ) -> Vec<Finding> {
-    if inner.quotes.is_empty() {
+    if inner.table.is_empty() {
         return Vec::new();
     }
     // The text's words outside quotations, in stretches of consecutive words.
-    let mut stretches: Vec<Vec<(u64, Range<usize>)>> = vec![Vec::new()];
+    let mut stretches: Vec<Vec<(u32, Range<usize>)>> = vec![Vec::new()];
     // Top-level quotations come sorted and never overlap: walk them alongside the words.
     let mut next_quoted = 0;
     for_each_word(text, |word, span| {
@@ -538,7 +580,7 @@ fn unquoted_reuse(
             stretches
                 .last_mut()
                 .expect("never empty")
-                .push((word_hash(word), span));
+                .push((word_key(word), span));
         }
     });
     let mut findings = Vec::new();
@@ -547,27 +589,19 @@ fn unquoted_reuse(
         .iter()
         .filter(|s| s.len() >= options.reuse_min_words.max(SHINGLE_WORDS))
     {
-        let hashes: Vec<u64> = stretch.iter().map(|(h, _)| *h).collect();
-        let stretch_shingles: Vec<u64> = shingles(&hashes).collect();
-        let holds = |id: QuoteId, position: usize| {
-            inner
-                .shingles
-                .lookup(stretch_shingles[position])
-                .contains(&id)
-        };
+        let keys: Vec<u32> = stretch.iter().map(|(key, _)| *key).collect();
+        let stretch_shingles: Vec<u64> = shingles(&keys).collect();
+        let holds =
+            |id: QuoteId, position: usize| inner.shingles.holds(stretch_shingles[position], id);
         // Every word belongs to exactly one shingle looked up: a run of reused words long
         // enough to report still shows up, with a third of the lookups (each of which, in a
         // large register, is likely a cache miss). Runs found are widened exactly below.
         // (quote, position of the shingle's first word)
         let mut hits: Vec<(QuoteId, usize)> = Vec::new();
         for position in (0..stretch_shingles.len()).step_by(SHINGLE_WORDS) {
-            hits.extend(
-                inner
-                    .shingles
-                    .lookup(stretch_shingles[position])
-                    .iter()
-                    .map(|&id| (id, position)),
-            );
+            inner
+                .shingles
+                .for_each(stretch_shingles[position], |id| hits.push((id, position)));
         }
         hits.sort_unstable();
         let mut regions: Vec<(QuoteId, Range<usize>)> = Vec::new();
@@ -580,7 +614,7 @@ fn unquoted_reuse(
                 Some((last_id, words))
                     if *last_id == id
                         && position <= words.end + SHINGLE_WORDS
-                        && words.len() < inner.quotes[id as usize].keys.len() + SHINGLE_WORDS =>
+                        && words.len() < inner.table.keys(id).len() + SHINGLE_WORDS =>
                 {
                     words.end = position + SHINGLE_WORDS;
                 }

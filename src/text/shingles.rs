@@ -2,6 +2,11 @@
 //! registered quotation, hashed to 64 bits, pointing at the quotations that contain it. It finds
 //! candidate quotations for a submitted one, and registered words reused without quotation marks,
 //! at a cost that depends on the words looked up, not on the register's size.
+//!
+//! Two layouts serve together ([`Shingles`]): a compact, immutable [`FrozenShingles`] built in one
+//! pass over a whole register (about 9 bytes per shingle), and a growable [`ShingleIndex`] for
+//! quotations registered since. Shingles are hashed from 32-bit word keys, so the frozen layout
+//! can be rebuilt from the keys alone, without tokenizing any text again.
 
 use std::{
     collections::HashMap,
@@ -34,23 +39,30 @@ pub fn word_hash(word: &str) -> u64 {
     hash
 }
 
-/// Combines consecutive word hashes into a shingle hash, order-sensitively.
-fn combine(word_hashes: &[u64]) -> u64 {
+/// Combines consecutive word keys into a shingle hash, order-sensitively.
+fn combine(word_keys: &[u32]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for &word in word_hashes {
-        hash = (hash ^ word).wrapping_mul(0x0000_0100_0000_01b3);
+    for &word in word_keys {
+        hash = (hash ^ u64::from(word)).wrapping_mul(0x0000_0100_0000_01b3);
         hash ^= hash >> 29;
     }
-    // A final avalanche so the low bits (bucket choice) depend on every input bit.
+    // A final avalanche so that every bit (the frozen index buckets by the high ones and
+    // fingerprints with the low ones) depends on every input bit.
     hash = (hash ^ (hash >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
+    hash = (hash ^ (hash >> 33)).wrapping_mul(0xc4ce_b9fe_1a85_ec53);
     hash ^ (hash >> 33)
 }
 
-/// The shingle hashes of a run of words: one per window of [`SHINGLE_WORDS`] words, or a single
-/// one of all the words when the run is shorter.
-pub fn shingles(word_hashes: &[u64]) -> impl Iterator<Item = u64> + '_ {
-    let window = SHINGLE_WORDS.min(word_hashes.len().max(1));
-    word_hashes.windows(window).map(combine)
+/// The shingle hashes of a run of word keys (see [`crate::text::align::word_key`]): one per
+/// window of [`SHINGLE_WORDS`] words, or a single one of all the words when the run is shorter.
+pub fn shingles(word_keys: &[u32]) -> impl Iterator<Item = u64> + '_ {
+    let window = SHINGLE_WORDS.min(word_keys.len().max(1));
+    word_keys.windows(window).map(combine)
+}
+
+/// How many shingles [`shingles`] yields for a run of `words` words.
+pub fn shingle_count(words: usize) -> usize {
+    words.saturating_sub(SHINGLE_WORDS - 1).max(1)
 }
 
 /// Keys are already well-mixed hashes: hashing them again would only cost time.
@@ -82,28 +94,11 @@ enum Postings {
     Common,
 }
 
-/// Bits of the presence filter per indexed shingle: about one lookup in nine of an absent
-/// shingle gets past it.
-const FILTER_BITS_PER_SHINGLE: usize = 8;
-/// The presence filter's smallest size, in bits.
-const MIN_FILTER_BITS: usize = 1 << 16;
-
-/// Maps shingles to the quotations containing them.
+/// A growable map from shingles to the quotations containing them, for quotations registered
+/// one by one.
+#[derive(Default)]
 pub struct ShingleIndex {
     postings: HashMap<u64, Postings, BuildHasherDefault<IdentityHasher>>,
-    /// A one-hash Bloom filter of the indexed shingles. Most shingles of an article are in no
-    /// quotation; the filter answers for them from a table a few bytes per shingle large,
-    /// instead of a cache miss into the much larger postings table.
-    filter: Vec<u64>,
-}
-
-impl Default for ShingleIndex {
-    fn default() -> Self {
-        ShingleIndex {
-            postings: HashMap::default(),
-            filter: vec![0; MIN_FILTER_BITS / 64],
-        }
-    }
 }
 
 impl ShingleIndex {
@@ -112,69 +107,28 @@ impl ShingleIndex {
         Self::default()
     }
 
-    /// The filter bit of a shingle: from its high bits, which the postings table uses least.
-    #[inline]
-    fn filter_bit(&self, shingle: u64) -> (usize, u64) {
-        let bits = self.filter.len() * 64;
-        let bit = (shingle >> 32) as usize & (bits - 1);
-        (bit / 64, 1 << (bit % 64))
-    }
-
-    fn filter_set(&mut self, shingle: u64) {
-        let (word, mask) = self.filter_bit(shingle);
-        self.filter[word] |= mask;
-    }
-
-    /// Doubles the filter when it gets too full, setting every bit again.
-    fn grow_filter_if_needed(&mut self) {
-        let bits = self.filter.len() * 64;
-        if self.postings.len() * FILTER_BITS_PER_SHINGLE <= bits {
-            return;
-        }
-        self.filter = vec![0; bits * 2 / 64];
-        let keys: Vec<u64> = self.postings.keys().copied().collect();
-        for shingle in keys {
-            self.filter_set(shingle);
-        }
-    }
-
-    /// Records every shingle of a quotation's canonical words under `id`.
-    pub fn insert(&mut self, id: QuoteId, words: &[&str]) {
-        let hashes: Vec<u64> = words.iter().map(|w| word_hash(w)).collect();
-        for shingle in shingles(&hashes) {
-            match self.postings.get_mut(&shingle) {
-                None => {
-                    self.postings.insert(shingle, Postings::One(id));
-                    self.filter_set(shingle);
-                    self.grow_filter_if_needed();
+    /// Records every shingle of a quotation's word keys under `id`.
+    pub fn insert(&mut self, id: QuoteId, word_keys: &[u32]) {
+        for shingle in shingles(word_keys) {
+            let postings = self.postings.entry(shingle).or_insert(Postings::One(id));
+            match postings {
+                Postings::One(existing) if *existing != id => {
+                    *postings = Postings::Many(vec![*existing, id]);
                 }
-                Some(Postings::One(existing)) => {
-                    if *existing != id {
-                        let existing = *existing;
-                        self.postings
-                            .insert(shingle, Postings::Many(vec![existing, id]));
+                Postings::Many(ids) if !ids.contains(&id) => {
+                    if ids.len() >= MAX_POSTINGS {
+                        *postings = Postings::Common;
+                    } else {
+                        ids.push(id);
                     }
                 }
-                Some(Postings::Many(ids)) => {
-                    if ids.last() != Some(&id) && !ids.contains(&id) {
-                        if ids.len() >= MAX_POSTINGS {
-                            self.postings.insert(shingle, Postings::Common);
-                        } else {
-                            ids.push(id);
-                        }
-                    }
-                }
-                Some(Postings::Common) => {}
+                _ => {}
             }
         }
     }
 
     /// The quotations holding `shingle`, or none when it is unknown or too common.
     pub fn lookup(&self, shingle: u64) -> &[QuoteId] {
-        let (word, mask) = self.filter_bit(shingle);
-        if self.filter[word] & mask == 0 {
-            return &[];
-        }
         match self.postings.get(&shingle) {
             Some(Postings::One(id)) => std::slice::from_ref(id),
             Some(Postings::Many(ids)) => ids,
@@ -182,16 +136,232 @@ impl ShingleIndex {
         }
     }
 
-    /// Candidate quotations for runs of words that should each appear in the quotation, best
+    /// How many distinct shingles are indexed.
+    pub fn len(&self) -> usize {
+        self.postings.len()
+    }
+
+    /// True when nothing is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.postings.is_empty()
+    }
+
+    /// Approximate heap bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        let table = self.postings.capacity() * (size_of::<u64>() + size_of::<Postings>() + 1);
+        let lists: usize = self
+            .postings
+            .values()
+            .map(|p| match p {
+                Postings::Many(ids) => ids.capacity() * size_of::<QuoteId>(),
+                _ => 0,
+            })
+            .sum();
+        table + lists
+    }
+}
+
+/// One quotation holding a shingle, in the frozen layout: the shingle's low 32 bits tell it from
+/// the other shingles of its bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Posting {
+    fingerprint: u32,
+    id: QuoteId,
+}
+
+/// Postings per bucket aimed at: a bucket's postings mostly share one cache line.
+const POSTINGS_PER_BUCKET: usize = 4;
+
+/// An immutable map from shingles to quotations, laid out as sorted postings in buckets chosen
+/// by the shingle's high bits (a compressed sparse row table): 8 bytes per posting and about one
+/// byte of bucket offsets, with no empty slots, and a lookup reads two nearby words and one
+/// bucket. Shingles held by more than [`MAX_POSTINGS`] quotations are left out, as the growable
+/// index leaves them out.
+pub struct FrozenShingles {
+    /// `64 - bits of the bucket number`.
+    shift: u32,
+    /// Where each bucket's postings start in `postings`; one more entry than buckets.
+    offsets: Vec<u32>,
+    postings: Vec<Posting>,
+}
+
+impl Default for FrozenShingles {
+    fn default() -> Self {
+        FrozenShingles {
+            shift: 63,
+            offsets: vec![0; 3],
+            postings: Vec::new(),
+        }
+    }
+}
+
+impl FrozenShingles {
+    /// Builds the index of quotations `0..count`, whose word keys `keys_of` gives.
+    ///
+    /// Two passes over the keys (count, then place each posting) and one over the buckets (sort
+    /// and drop common shingles); memory is the result plus nothing of the input's size.
+    ///
+    /// # Panics
+    /// When the quotations hold 2^32 shingles or more.
+    pub fn build<'k>(count: usize, keys_of: impl Fn(QuoteId) -> &'k [u32]) -> Self {
+        let ids = || (0..count).map(|id| QuoteId::try_from(id).expect("fewer than 2^32 quotes"));
+        let total: usize = ids().map(|id| shingle_count(keys_of(id).len())).sum();
+        let total_u32 = u32::try_from(total).expect("fewer than 2^32 shingles");
+        let buckets = (total / POSTINGS_PER_BUCKET).next_power_of_two().max(2);
+        let shift = 64 - buckets.trailing_zeros();
+        let bucket = |shingle: u64| (shingle >> shift) as usize;
+
+        // offsets[b] counts bucket b's postings, then becomes the end of bucket b, and is moved
+        // back once per posting placed, ending at the bucket's start.
+        let mut offsets = vec![0u32; buckets + 1];
+        for id in ids() {
+            for shingle in shingles(keys_of(id)) {
+                offsets[bucket(shingle)] += 1;
+            }
+        }
+        let mut end = 0u32;
+        for offset in &mut offsets[..buckets] {
+            end += *offset;
+            *offset = end;
+        }
+        offsets[buckets] = total_u32;
+        let mut postings = vec![
+            Posting {
+                fingerprint: 0,
+                id: 0
+            };
+            total
+        ];
+        for id in ids() {
+            for shingle in shingles(keys_of(id)) {
+                let cursor = &mut offsets[bucket(shingle)];
+                *cursor -= 1;
+                postings[*cursor as usize] = Posting {
+                    fingerprint: shingle as u32,
+                    id,
+                };
+            }
+        }
+
+        // Sort each bucket, drop repeats (a quotation that holds a shingle twice) and shingles
+        // too common to use, and close the gaps left behind.
+        let mut kept = 0usize;
+        for b in 0..buckets {
+            let (start, end) = (offsets[b] as usize, offsets[b + 1] as usize);
+            offsets[b] = u32::try_from(kept).expect("fits: kept <= total");
+            postings[start..end].sort_unstable();
+            let mut group = start;
+            while group < end {
+                let fingerprint = postings[group].fingerprint;
+                let mut next = group;
+                let mut distinct = 0;
+                while next < end && postings[next].fingerprint == fingerprint {
+                    if next == group || postings[next].id != postings[next - 1].id {
+                        distinct += 1;
+                    }
+                    next += 1;
+                }
+                if distinct <= MAX_POSTINGS {
+                    for i in group..next {
+                        if i == group || postings[i].id != postings[i - 1].id {
+                            postings[kept] = postings[i];
+                            kept += 1;
+                        }
+                    }
+                }
+                group = next;
+            }
+        }
+        offsets[buckets] = u32::try_from(kept).expect("fits: kept <= total");
+        postings.truncate(kept);
+        postings.shrink_to_fit();
+        FrozenShingles {
+            shift,
+            offsets,
+            postings,
+        }
+    }
+
+    /// The postings of `shingle` (empty when it is unknown or too common).
+    fn postings_of(&self, shingle: u64) -> &[Posting] {
+        let b = (shingle >> self.shift) as usize;
+        let bucket = &self.postings[self.offsets[b] as usize..self.offsets[b + 1] as usize];
+        let fingerprint = shingle as u32;
+        let Some(first) = bucket.iter().position(|p| p.fingerprint == fingerprint) else {
+            return &[];
+        };
+        let run = bucket[first..]
+            .iter()
+            .take_while(|p| p.fingerprint == fingerprint)
+            .count();
+        &bucket[first..first + run]
+    }
+
+    /// How many postings are held.
+    pub fn len(&self) -> usize {
+        self.postings.len()
+    }
+
+    /// True when nothing is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.postings.is_empty()
+    }
+
+    /// Heap bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        self.offsets.capacity() * size_of::<u32>() + self.postings.capacity() * size_of::<Posting>()
+    }
+}
+
+/// The frozen index of a whole register together with the growable one of quotations registered
+/// since it was built.
+#[derive(Default)]
+pub struct Shingles {
+    frozen: FrozenShingles,
+    recent: ShingleIndex,
+}
+
+impl Shingles {
+    /// Indexes quotations `0..count` in the frozen layout, whose word keys `keys_of` gives.
+    pub fn freeze<'k>(count: usize, keys_of: impl Fn(QuoteId) -> &'k [u32]) -> Self {
+        Shingles {
+            frozen: FrozenShingles::build(count, keys_of),
+            recent: ShingleIndex::new(),
+        }
+    }
+
+    /// Records a newly registered quotation.
+    pub fn insert(&mut self, id: QuoteId, word_keys: &[u32]) {
+        self.recent.insert(id, word_keys);
+    }
+
+    /// Calls `found` with each quotation holding `shingle` (none when it is unknown or too
+    /// common).
+    #[inline]
+    pub fn for_each(&self, shingle: u64, mut found: impl FnMut(QuoteId)) {
+        for posting in self.frozen.postings_of(shingle) {
+            found(posting.id);
+        }
+        if !self.recent.is_empty() {
+            for &id in self.recent.lookup(shingle) {
+                found(id);
+            }
+        }
+    }
+
+    /// True when quotation `id` holds `shingle` (and it is not too common).
+    pub fn holds(&self, shingle: u64, id: QuoteId) -> bool {
+        self.frozen.postings_of(shingle).iter().any(|p| p.id == id)
+            || self.recent.lookup(shingle).contains(&id)
+    }
+
+    /// Candidate quotations for runs of word keys that should each appear in the quotation, best
     /// first: ranked by how many of the runs' shingles they hold. At most `limit`.
-    pub fn candidates(&self, runs: &[Vec<&str>], limit: usize) -> Vec<(QuoteId, usize)> {
+    pub fn candidates(&self, runs: &[Vec<u32>], limit: usize) -> Vec<(QuoteId, usize)> {
         let mut ids: Vec<QuoteId> = Vec::new();
-        let mut hashes: Vec<u64> = Vec::new();
         for run in runs {
-            hashes.clear();
-            hashes.extend(run.iter().map(|w| word_hash(w)));
-            for shingle in shingles(&hashes) {
-                ids.extend_from_slice(self.lookup(shingle));
+            for shingle in shingles(run) {
+                self.for_each(shingle, |id| ids.push(id));
             }
         }
         ids.sort_unstable();
@@ -207,28 +377,19 @@ impl ShingleIndex {
         ranked
     }
 
-    /// How many distinct shingles are indexed.
+    /// Shingles (postings, in the frozen layout) indexed.
     pub fn len(&self) -> usize {
-        self.postings.len()
+        self.frozen.len() + self.recent.len()
     }
 
     /// True when nothing is indexed.
     pub fn is_empty(&self) -> bool {
-        self.postings.is_empty()
+        self.frozen.is_empty() && self.recent.is_empty()
     }
 
-    /// Approximate heap bytes the index holds.
+    /// Approximate heap bytes held.
     pub fn heap_bytes(&self) -> usize {
-        let table = self.postings.capacity() * (size_of::<u64>() + size_of::<Postings>() + 1);
-        let lists: usize = self
-            .postings
-            .values()
-            .map(|p| match p {
-                Postings::Many(ids) => ids.capacity() * size_of::<QuoteId>(),
-                _ => 0,
-            })
-            .sum();
-        table + lists + self.filter.capacity() * size_of::<u64>()
+        self.frozen.heap_bytes() + self.recent.heap_bytes()
     }
 }
 
@@ -237,57 +398,118 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::text::align::word_key;
 
-    fn split(text: &str) -> Vec<&str> {
-        text.split(' ').collect()
+    fn keys(text: &str) -> Vec<u32> {
+        text.split(' ').map(word_key).collect()
+    }
+
+    /// The same quotations in both layouts: frozen, and registered one by one.
+    fn both(texts: &[&str]) -> [Shingles; 2] {
+        let all: Vec<Vec<u32>> = texts.iter().map(|t| keys(t)).collect();
+        let frozen = Shingles::freeze(all.len(), |id| &all[id as usize]);
+        let mut growing = Shingles::default();
+        for (id, k) in all.iter().enumerate() {
+            growing.insert(id as QuoteId, k);
+        }
+        [frozen, growing]
     }
 
     #[test]
     fn finds_the_quotation_that_holds_the_words() {
-        let mut index = ShingleIndex::new();
-        index.insert(0, &split("we will not back down whatever it costs"));
-        index.insert(1, &split("the economy is growing faster than expected"));
-        let found = index.candidates(&[split("not back down whatever")], 5);
-        assert_eq!(found, [(0, 2)]);
-        // One changed word still leaves shingles that match.
-        let found = index.candidates(&[split("the economy is shrinking faster than expected")], 5);
-        assert_eq!(found[0].0, 1);
-        assert!(
-            index
-                .candidates(&[split("nothing like any of them")], 5)
-                .is_empty()
-        );
+        for index in both(&[
+            "we will not back down whatever it costs",
+            "the economy is growing faster than expected",
+        ]) {
+            let found = index.candidates(&[keys("not back down whatever")], 5);
+            assert_eq!(found, [(0, 2)]);
+            // One changed word still leaves shingles that match.
+            let found =
+                index.candidates(&[keys("the economy is shrinking faster than expected")], 5);
+            assert_eq!(found[0].0, 1);
+            assert!(
+                index
+                    .candidates(&[keys("nothing like any of them")], 5)
+                    .is_empty()
+            );
+        }
     }
 
     #[test]
     fn short_quotations_are_indexed_whole() {
-        let mut index = ShingleIndex::new();
-        index.insert(7, &split("no comment"));
-        assert_eq!(index.candidates(&[split("no comment")], 5), [(7, 1)]);
+        for index in both(&["no comment"]) {
+            assert_eq!(index.candidates(&[keys("no comment")], 5), [(0, 1)]);
+        }
     }
 
     #[test]
-    fn common_shingles_stop_counting() {
-        let mut index = ShingleIndex::new();
-        for id in 0..(MAX_POSTINGS as u32 + 10) {
-            let text = format!("one of the reasons number {id}");
-            index.insert(id, &split(&text));
+    fn common_shingles_stop_counting_in_both_layouts() {
+        let texts: Vec<String> = (0..MAX_POSTINGS + 10)
+            .map(|id| format!("one of the reasons number {id}"))
+            .collect();
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        for index in both(&texts) {
+            let common = combine(&keys("one of the"));
+            let mut found = Vec::new();
+            index.for_each(common, |id| found.push(id));
+            assert!(found.is_empty(), "{found:?}");
+            assert!(!index.holds(common, 3));
+            let found = index.candidates(&[keys("the reasons number 12")], 5);
+            assert_eq!(found[0].0, 12);
+            assert!(index.heap_bytes() > 0);
         }
-        let common = combine(&["one", "of", "the"].map(word_hash));
-        assert!(index.lookup(common).is_empty());
-        let found = index.candidates(&[split("the reasons number 12")], 5);
-        assert_eq!(found[0].0, 12);
-        assert!(index.heap_bytes() > 0);
+    }
+
+    #[test]
+    fn a_shingle_repeated_in_one_quotation_counts_once() {
+        for index in both(&["very very very very good", "very very very nice"]) {
+            let mut found = Vec::new();
+            index.for_each(combine(&keys("very very very")), |id| found.push(id));
+            found.sort_unstable();
+            assert_eq!(found, [0, 1]);
+        }
+    }
+
+    #[test]
+    fn recent_registrations_join_the_frozen_index() {
+        let all = [keys("the first quotation of the register")];
+        let mut index = Shingles::freeze(1, |id| &all[id as usize]);
+        index.insert(1, &keys("a second quotation registered later"));
+        assert_eq!(
+            index.candidates(&[keys("a second quotation registered")], 5),
+            [(1, 2)]
+        );
+        assert!(index.holds(combine(&keys("the first quotation")), 0));
+        assert!(index.holds(combine(&keys("second quotation registered")), 1));
+        assert!(!index.holds(combine(&keys("second quotation registered")), 0));
     }
 
     proptest! {
         #[test]
+        fn both_layouts_find_the_same_quotations(
+            texts in proptest::collection::vec(
+                proptest::collection::vec("[a-d]{1,2}", 1..12), 1..40),
+            probe in proptest::collection::vec("[a-d]{1,2}", 3..3usize + 1),
+        ) {
+            let texts: Vec<String> = texts.iter().map(|words| words.join(" ")).collect();
+            let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+            let [frozen, growing] = both(&texts);
+            let shingle = combine(&keys(&probe.join(" ")));
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            frozen.for_each(shingle, |id| a.push(id));
+            growing.for_each(shingle, |id| b.push(id));
+            a.sort_unstable();
+            b.sort_unstable();
+            prop_assert_eq!(a, b);
+        }
+
+        #[test]
         fn every_inserted_shingle_is_found(words in proptest::collection::vec("[a-z]{1,6}", 1..20)) {
-            let mut index = ShingleIndex::new();
-            let words: Vec<&str> = words.iter().map(String::as_str).collect();
-            index.insert(3, &words);
-            let found = index.candidates(std::slice::from_ref(&words), 1);
-            prop_assert_eq!(found.first().map(|f| f.0), Some(3));
+            let text = words.join(" ");
+            for index in both(&[&text]) {
+                let found = index.candidates(&[keys(&text)], 1);
+                prop_assert_eq!(found.first().map(|f| f.0), Some(0));
+            }
         }
     }
 }
