@@ -48,33 +48,44 @@ pub fn sentences(articles: &[String]) -> Vec<String> {
 /// each sentence would make the register a set of near-duplicates, which no real register is.
 #[allow(dead_code)]
 pub fn generated_quotes(sentences: &[String], count: usize) -> Vec<String> {
-    let vocabulary: Vec<&str> = sentences
+    let vocabulary = vocabulary(sentences);
+    (0..count)
+        .map(|i| generated_quote(sentences, &vocabulary, i))
+        .collect()
+}
+
+/// Every word of `sentences`, repeats kept, for [`generated_quote`].
+#[allow(dead_code)]
+pub fn vocabulary(sentences: &[String]) -> Vec<&str> {
+    sentences
         .iter()
         .flat_map(|s| s.split_whitespace())
-        .collect();
-    let n = sentences.len();
-    (0..count)
-        .map(|i| {
-            if i < n {
-                return sentences[i].clone();
-            }
-            let mix = |x: u64| {
-                let x = (x ^ (x >> 31)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-                x ^ (x >> 29)
-            };
-            sentences[i % n]
-                .split_whitespace()
-                .enumerate()
-                .map(|(position, word)| {
-                    let h = mix(i as u64 * 1_000_003 + position as u64);
-                    if (position + i) % 2 == 0 {
-                        vocabulary[h as usize % vocabulary.len()]
-                    } else {
-                        word
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
         .collect()
+}
+
+/// Quotation number `i` of [`generated_quotes`], on its own: a register of millions can be
+/// written without holding it in memory.
+#[allow(dead_code)]
+pub fn generated_quote(sentences: &[String], vocabulary: &[&str], i: usize) -> String {
+    let n = sentences.len();
+    if i < n {
+        return sentences[i].clone();
+    }
+    let mix = |x: u64| {
+        let x = (x ^ (x >> 31)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        x ^ (x >> 29)
+    };
+    sentences[i % n]
+        .split_whitespace()
+        .enumerate()
+        .map(|(position, word)| {
+            let h = mix(i as u64 * 1_000_003 + position as u64);
+            if (position + i).is_multiple_of(2) {
+                vocabulary[h as usize % vocabulary.len()]
+            } else {
+                word
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }

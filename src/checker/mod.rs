@@ -474,11 +474,7 @@ fn match_against(
     written: String,
     options: &CheckOptions,
 ) -> Finding {
-    let runs: Vec<Vec<u32>> = submitted
-        .runs()
-        .iter()
-        .map(|run| run.iter().map(|word| word_key(word)).collect())
-        .collect();
+    let runs = submitted.runs();
     // A registered quotation this text misquotes still shares a good part of its shingles
     // (each changed word breaks at most SHINGLE_WORDS of them); one that only shares a common
     // phrase is not worth aligning.

@@ -45,8 +45,9 @@ pub struct Edit {
 /// The submitted quotation, parsed into what the alignment consumes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Item {
-    /// A word: canonical form and byte span in the submitted text.
-    Word(String, Range<usize>),
+    /// A word: where its canonical form is in [`Submitted::words`], and its byte span in the
+    /// submitted text.
+    Word(Range<usize>, Range<usize>),
     /// An ellipsis.
     Gap(Range<usize>),
     /// A bracketed insertion: its canonical words and the byte span of the brackets.
@@ -57,26 +58,31 @@ enum Item {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Submitted {
     items: Vec<Item>,
+    /// The canonical words one after another: one allocation for all of them.
+    words: String,
 }
 
 impl Submitted {
     /// Parses the quotation text `text`; spans are reported relative to `offset`.
     pub fn parse(text: &str, offset: usize) -> Self {
         let mut items = Vec::new();
+        let mut canonical = String::with_capacity(text.len());
         let bytes = text.as_bytes();
         let mut plain_start = 0;
         let mut i = 0;
-        let flush = |items: &mut Vec<Item>, range: Range<usize>| {
+        let flush = |items: &mut Vec<Item>, canonical: &mut String, range: Range<usize>| {
             for_each_word(&text[range.clone()], |word, span| {
+                let at = canonical.len()..canonical.len() + word.len();
+                canonical.push_str(word);
                 items.push(Item::Word(
-                    word.to_owned(),
+                    at,
                     offset + range.start + span.start..offset + range.start + span.end,
                 ));
             });
         };
         while i < bytes.len() {
             if let Some(length) = ellipsis_at(text, i) {
-                flush(&mut items, plain_start..i);
+                flush(&mut items, &mut canonical, plain_start..i);
                 items.push(Item::Gap(offset + i..offset + i + length));
                 i += length;
                 plain_start = i;
@@ -84,7 +90,7 @@ impl Submitted {
                 && let Some(close) = text[i + 1..].find(']')
             {
                 let inner = &text[i + 1..i + 1 + close];
-                flush(&mut items, plain_start..i);
+                flush(&mut items, &mut canonical, plain_start..i);
                 let mut words = Vec::new();
                 for_each_word(inner, |word, _| words.push(word.to_owned()));
                 let end = i + close + 2;
@@ -103,17 +109,29 @@ impl Submitted {
                 i += text[i..].chars().next().map_or(1, char::len_utf8);
             }
         }
-        flush(&mut items, plain_start..bytes.len());
-        Submitted { items }
+        flush(&mut items, &mut canonical, plain_start..bytes.len());
+        Submitted {
+            items,
+            words: canonical,
+        }
     }
 
-    /// The quotation's own words (outside brackets) in runs split at ellipses and brackets:
-    /// each run must appear verbatim in a registered quotation it quotes correctly.
-    pub fn runs(&self) -> Vec<Vec<&str>> {
-        let mut runs = vec![Vec::new()];
+    /// The canonical word at `at` in [`Self::words`].
+    fn word(&self, at: &Range<usize>) -> &str {
+        &self.words[at.clone()]
+    }
+
+    /// The quotation's own words (outside brackets) as [`word_key`]s, in runs split at ellipses
+    /// and brackets: each run must appear verbatim in a registered quotation it quotes
+    /// correctly.
+    pub fn runs(&self) -> Vec<Vec<u32>> {
+        let mut runs = vec![Vec::with_capacity(self.items.len())];
         for item in &self.items {
             match item {
-                Item::Word(word, _) => runs.last_mut().expect("never empty").push(word.as_str()),
+                Item::Word(at, _) => runs
+                    .last_mut()
+                    .expect("never empty")
+                    .push(word_key(self.word(at))),
                 Item::Gap(_) | Item::Bracket(..) => runs.push(Vec::new()),
             }
         }
@@ -123,7 +141,13 @@ impl Submitted {
 
     /// Appends the items of a following piece of the same quotation.
     pub fn extend(&mut self, next: Submitted) {
-        self.items.extend(next.items);
+        let shift = self.words.len();
+        self.words.push_str(&next.words);
+        self.items
+            .extend(next.items.into_iter().map(|item| match item {
+                Item::Word(at, span) => Item::Word(at.start + shift..at.end + shift, span),
+                other => other,
+            }));
     }
 
     /// The quotation reduced to what [`alignment_cost`] compares: word hashes, ellipses and
@@ -132,7 +156,7 @@ impl Submitted {
         self.items
             .iter()
             .map(|item| match item {
-                Item::Word(word, _) => Key::Word(word_key(word)),
+                Item::Word(at, _) => Key::Word(word_key(self.word(at))),
                 Item::Gap(_) => Key::Gap,
                 Item::Bracket(..) => Key::Bracket,
             })
@@ -254,27 +278,58 @@ enum Step {
     Match,
     Insert,
     Delete,
-    Gap(usize),
-    Bracket(usize),
+    Gap(u32),
+    Bracket(u32),
+}
+
+/// Table cells an alignment's scratch tables keep between calls, at most; a larger table (a
+/// hostile, huge quotation) is given back after its call.
+const KEPT_TABLE_CELLS: usize = 1 << 16;
+
+thread_local! {
+    /// The alignment's cost and step tables, reused from call to call: they are the largest
+    /// allocations of a check.
+    static TABLES: std::cell::RefCell<(Vec<u32>, Vec<Step>)> =
+        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
 }
 
 /// Aligns `submitted` against the registered quotation's canonical words, letting the submitted
 /// quotation start and end anywhere in the registered one (an excerpt).
 pub fn align(submitted: &Submitted, registered: &[&str]) -> Alignment {
+    TABLES.with_borrow_mut(|(cost, step)| {
+        let alignment = align_in(submitted, registered, cost, step);
+        if cost.capacity() > KEPT_TABLE_CELLS {
+            *cost = Vec::new();
+            *step = Vec::new();
+        }
+        alignment
+    })
+}
+
+/// [`align`], with its tables in `cost` and `step`.
+fn align_in(
+    submitted: &Submitted,
+    registered: &[&str],
+    cost: &mut Vec<u32>,
+    step: &mut Vec<Step>,
+) -> Alignment {
     let items = &submitted.items;
     let (n, m) = (items.len(), registered.len());
     const INF: u32 = u32::MAX / 2;
     // cost[i][j]: best cost of aligning the first i items so that they end at registered word j.
     let width = m + 1;
-    let mut cost = vec![INF; (n + 1) * width];
-    let mut step = vec![Step::Start; (n + 1) * width];
+    cost.clear();
+    cost.resize((n + 1) * width, INF);
+    step.clear();
+    step.resize((n + 1) * width, Step::Start);
     // Free start: the excerpt may begin at any registered word.
     cost[..width].fill(0);
     for i in 1..=n {
         let row = i * width;
         let prev = (i - 1) * width;
         match &items[i - 1] {
-            Item::Word(word, _) => {
+            Item::Word(at, _) => {
+                let word = submitted.word(at);
                 for j in 0..=m {
                     // On ties a substitution wins over an insertion: at the excerpt's edges an
                     // insertion would let a changed word (`nobody` → `somebody`) slip out of
@@ -305,16 +360,16 @@ pub fn align(submitted: &Submitted, registered: &[&str]) -> Alignment {
                         best = (cost[prev + j], j);
                     }
                     cost[row + j] = best.0;
-                    step[row + j] = Step::Gap(best.1);
+                    step[row + j] = Step::Gap(best.1 as u32);
                 }
             }
             Item::Bracket(..) => {
                 for j in 0..=m {
-                    let mut best = (INF, Step::Bracket(j));
+                    let mut best = (INF, Step::Bracket(j as u32));
                     // On a tie (at the quotation's start) prefer a substitution: `[He] said`.
                     for k in (0..=MAX_BRACKET_REPLACES.min(j)).rev() {
                         if cost[prev + j - k] < best.0 {
-                            best = (cost[prev + j - k], Step::Bracket(j - k));
+                            best = (cost[prev + j - k], Step::Bracket((j - k) as u32));
                         }
                     }
                     cost[row + j] = best.0;
@@ -334,7 +389,8 @@ pub fn align(submitted: &Submitted, registered: &[&str]) -> Alignment {
     while i > 0 {
         let here = step[i * width + j];
         match (&items[i - 1], here) {
-            (Item::Word(word, span), Step::Match) => {
+            (Item::Word(at, span), Step::Match) => {
+                let word = submitted.word(at);
                 let op = if registered[j - 1] == word {
                     EditOp::Keep
                 } else {
@@ -343,18 +399,18 @@ pub fn align(submitted: &Submitted, registered: &[&str]) -> Alignment {
                 edits.push(Edit {
                     op,
                     registered: registered[j - 1].to_owned(),
-                    submitted: word.clone(),
+                    submitted: word.to_owned(),
                     span: Some(span.clone()),
                     registered_words: j - 1..j,
                 });
                 i -= 1;
                 j -= 1;
             }
-            (Item::Word(word, span), Step::Insert) => {
+            (Item::Word(at, span), Step::Insert) => {
                 edits.push(Edit {
                     op: EditOp::Insert,
                     registered: String::new(),
-                    submitted: word.clone(),
+                    submitted: submitted.word(at).to_owned(),
                     span: Some(span.clone()),
                     registered_words: j..j,
                 });
@@ -371,6 +427,7 @@ pub fn align(submitted: &Submitted, registered: &[&str]) -> Alignment {
                 j -= 1;
             }
             (Item::Gap(span), Step::Gap(from)) => {
+                let from = from as usize;
                 if from < j {
                     edits.push(Edit {
                         op: EditOp::Elided,
@@ -384,6 +441,7 @@ pub fn align(submitted: &Submitted, registered: &[&str]) -> Alignment {
                 j = from;
             }
             (Item::Bracket(words, span), Step::Bracket(from)) => {
+                let from = from as usize;
                 edits.push(Edit {
                     op: EditOp::Editorial,
                     registered: registered[from..j].join(" "),
@@ -583,12 +641,13 @@ mod tests {
     #[test]
     fn runs_split_at_ellipses_and_brackets() {
         let submitted = Submitted::parse("one two … three [x] four five [sic] six", 0);
+        let keys = |words: &[&str]| words.iter().map(|w| word_key(w)).collect::<Vec<_>>();
         assert_eq!(
             submitted.runs(),
             vec![
-                vec!["one", "two"],
-                vec!["three"],
-                vec!["four", "five", "six"]
+                keys(&["one", "two"]),
+                keys(&["three"]),
+                keys(&["four", "five", "six"])
             ]
         );
         assert_eq!(submitted.word_count(), 6);

@@ -70,6 +70,12 @@ impl Server {
 
     /// Starts a server on the store at `url` with extra `serve` flags.
     pub fn start_on(url: &str, extra: &[&str]) -> Server {
+        Server::start_on_within(url, extra, START_TIMEOUT)
+    }
+
+    /// Starts a server on the store at `url` with extra `serve` flags, allowing it `timeout` to
+    /// load its register and print its address.
+    pub fn start_on_within(url: &str, extra: &[&str], timeout: Duration) -> Server {
         let mut child = Command::new(BINARY)
             .args(["serve", "--listen", "127.0.0.1:0", "--store", url])
             .args(extra)
@@ -95,7 +101,7 @@ impl Server {
                 }
             });
         }
-        let address = match ready_rx.recv_timeout(START_TIMEOUT) {
+        let address = match ready_rx.recv_timeout(timeout) {
             Ok(Ok(address)) => address,
             other => {
                 let _ = child.kill();

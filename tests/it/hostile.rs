@@ -70,18 +70,9 @@ async fn raw_call(channel: &Channel, path: &'static str, body: Vec<u8>) -> Resul
     .map(tonic::Response::into_inner)
 }
 
-/// The server's resident and peak resident memory, in MiB, from /proc.
+/// The server's resident and peak resident memory, in MiB.
 fn memory_mib(pid: i32) -> (u64, u64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc");
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix(name))
-            .and_then(|rest| rest.split_whitespace().next())
-            .and_then(|kb| kb.parse::<u64>().ok())
-            .map_or(0, |kb| kb / 1024)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
+    crate::load::memory_mib(pid).expect("the server's /proc entry")
 }
 
 async fn check(channel: &Channel, text: String) -> Result<pb::CheckTextResponse, Status> {
