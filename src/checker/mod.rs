@@ -6,7 +6,11 @@ pub mod report;
 mod sources;
 mod table;
 
-use std::{cell::OnceCell, ops::Range, sync::RwLock};
+use std::{
+    cell::OnceCell,
+    ops::Range,
+    sync::{Arc, RwLock},
+};
 
 use crate::record::{Attribution, IndexEntry, Outlet};
 use crate::store::{Store, StoreError};
@@ -37,8 +41,10 @@ const CANDIDATES: usize = 6;
 const MIN_ALIGNED_SHARE: f64 = 0.2;
 /// A candidate must hold at least one in this many of the quotation's shingles.
 const MIN_SHARED_SHINGLES_DIVISOR: usize = 6;
-/// Quotes loaded from the store per page at start.
-const LOAD_PAGE: usize = 5_000;
+/// Quotations loaded from the store per read at start: a window of this many seq values.
+const LOAD_WINDOW: i64 = 5_000;
+/// Windows read at once at start.
+const LOAD_CONCURRENCY: usize = 3;
 /// Outlets loaded from the store per page at start.
 const OUTLET_PAGE: usize = 1_000;
 
@@ -85,6 +91,7 @@ impl Indexed {
         &mut self,
         hash: ContentHash,
         text: &str,
+        keys: &[u32],
         retracted: bool,
         attributions: &[Attribution],
     ) -> Option<QuoteId> {
@@ -103,13 +110,25 @@ impl Indexed {
             self.credits[id as usize].extend(&refs);
             return None;
         }
-        let mut keys = std::mem::take(&mut self.scratch);
-        keys.clear();
-        for_each_word(text, |word, _| keys.push(word_key(word)));
-        let id = self.table.push(hash, text, keys.drain(..), retracted);
-        self.scratch = keys;
+        let id = self.table.push(hash, text, keys.iter().copied(), retracted);
         self.credits.push(SourceList::of(refs));
         Some(id)
+    }
+
+    /// [`Self::add_to_table`], computing the word keys.
+    fn add_text_to_table(
+        &mut self,
+        hash: ContentHash,
+        text: &str,
+        retracted: bool,
+        attributions: &[Attribution],
+    ) -> Option<QuoteId> {
+        let mut keys = std::mem::take(&mut self.scratch);
+        keys.clear();
+        word_keys(text, &mut keys);
+        let id = self.add_to_table(hash, text, &keys, retracted, attributions);
+        self.scratch = keys;
+        id
     }
 
     /// Adds a quotation registered after the register was loaded.
@@ -120,7 +139,7 @@ impl Indexed {
         retracted: bool,
         attributions: &[Attribution],
     ) {
-        if let Some(id) = self.add_to_table(hash, text, retracted, attributions) {
+        if let Some(id) = self.add_text_to_table(hash, text, retracted, attributions) {
             self.shingles.insert(id, self.table.keys(id));
         }
     }
@@ -129,6 +148,36 @@ impl Indexed {
     fn freeze(&mut self) {
         let table = &self.table;
         self.shingles = Shingles::freeze(table.len(), |id| table.keys(id));
+    }
+}
+
+/// Appends the canonical words' keys ([`word_key`]) of `text` to `keys`.
+fn word_keys(text: &str, keys: &mut Vec<u32>) {
+    for_each_word(text, |word, _| keys.push(word_key(word)));
+}
+
+/// A page of entries read at start with their word keys (see [`RegisterBuilder::page`]).
+struct KeyedPage {
+    entries: Vec<IndexEntry>,
+    keys: Vec<u32>,
+    ends: Vec<usize>,
+}
+
+impl KeyedPage {
+    fn of(entries: Vec<IndexEntry>) -> Self {
+        let mut keys = Vec::new();
+        let ends = entries
+            .iter()
+            .map(|entry| {
+                word_keys(&entry.text, &mut keys);
+                keys.len()
+            })
+            .collect();
+        KeyedPage {
+            entries,
+            keys,
+            ends,
+        }
     }
 }
 
@@ -154,7 +203,23 @@ impl RegisterBuilder {
         attributions: &[Attribution],
     ) {
         self.indexed
-            .add_to_table(hash, text, retracted, attributions);
+            .add_text_to_table(hash, text, retracted, attributions);
+    }
+
+    /// Adds a page of entries whose word keys are already known: `keys` holds each entry's
+    /// keys one after another, and `ends` where each entry's end.
+    fn page(&mut self, entries: &[IndexEntry], keys: &[u32], ends: &[usize]) {
+        let mut start = 0;
+        for (entry, &end) in entries.iter().zip(ends) {
+            self.indexed.add_to_table(
+                entry.hash,
+                &entry.text,
+                &keys[start..end],
+                entry.retracted,
+                &entry.attributions,
+            );
+            start = end;
+        }
     }
 
     /// Indexes everything added.
@@ -191,7 +256,7 @@ impl LiveRegister {
     ///
     /// # Errors
     /// When the store fails.
-    pub async fn load<S: Store>(store: &S) -> Result<Self, StoreError> {
+    pub async fn load<S: Store>(store: &Arc<S>) -> Result<Self, StoreError> {
         let mut outlets = Vec::new();
         loop {
             let after = outlets.last().map(|o: &Outlet| o.id.clone());
@@ -204,43 +269,59 @@ impl LiveRegister {
         }
         // Reading pages and indexing them overlap: a thread indexes one page while the next is
         // read, which on two cores nearly halves the start-up time of a large register.
-        let (pages, mut received) = tokio::sync::mpsc::channel::<Vec<IndexEntry>>(2);
+        let (pages, mut received) = tokio::sync::mpsc::channel::<KeyedPage>(2);
         let indexer = tokio::task::spawn_blocking(move || {
             let mut builder = RegisterBuilder::default();
             for outlet in &outlets {
                 builder.outlet(outlet);
             }
             while let Some(page) = received.blocking_recv() {
-                for entry in &page {
-                    builder.quote(
-                        entry.hash,
-                        &entry.text,
-                        entry.retracted,
-                        &entry.attributions,
-                    );
-                }
+                builder.page(&page.entries, &page.keys, &page.ends);
             }
-            builder.build()
+            let indexing = std::time::Instant::now();
+            let live = builder.build();
+            tracing::info!(elapsed = ?indexing.elapsed(), "shingle index built");
+            live
         });
-        let mut after = 0;
+        let reading = std::time::Instant::now();
+        // Windows of seq are read several at once, each on a connection of its own, their words
+        // turned into keys on a thread of their own, and handed to the indexer in order.
+        let last = store.last_quote_seq().await?;
+        let mut windows = (0..last).step_by(LOAD_WINDOW as usize);
+        let mut reads = std::collections::VecDeque::new();
         let mut outcome = Ok(());
         loop {
-            let page = match store.list_index_entries(after, LOAD_PAGE).await {
-                Ok(page) => page,
+            while reads.len() < LOAD_CONCURRENCY {
+                let Some(after) = windows.next() else {
+                    break;
+                };
+                let store = Arc::clone(store);
+                reads.push_back(tokio::spawn(async move {
+                    let entries = store.list_index_entries(after, after + LOAD_WINDOW).await?;
+                    let page = tokio::task::spawn_blocking(move || KeyedPage::of(entries));
+                    Ok::<_, StoreError>(page.await.expect("keying a page does not panic"))
+                }));
+            }
+            let Some(read) = reads.pop_front() else {
+                break;
+            };
+            match read.await.expect("a read task does not panic") {
+                Ok(page) => {
+                    if !page.entries.is_empty() && pages.send(page).await.is_err() {
+                        break;
+                    }
+                }
                 Err(error) => {
                     outcome = Err(error);
                     break;
                 }
-            };
-            let Some(last) = page.last() else {
-                break;
-            };
-            after = last.seq;
-            if pages.send(page).await.is_err() {
-                break;
             }
         }
+        for read in reads {
+            read.abort();
+        }
         drop(pages);
+        tracing::info!(elapsed = ?reading.elapsed(), "register read from the store");
         let live = indexer.await.expect("the indexing task does not panic");
         outcome?;
         Ok(live)

@@ -48,8 +48,7 @@ pub async fn follow<S: Store>(
                     last_rewind_check = tokio::time::Instant::now();
                     match rewound(store.as_ref(), after).await {
                         Ok(Some(position)) => {
-                            reload(store.as_ref(), &live, &cache, &health, position, &mut after)
-                                .await;
+                            reload(&store, &live, &cache, &health, position, &mut after).await;
                             continue;
                         }
                         Ok(None) => {}
@@ -95,7 +94,7 @@ async fn rewound<S: Store>(store: &S, after: i64) -> Result<Option<i64>, ()> {
 /// Reloads the whole register into the index after the feed went backwards: what the index
 /// holds may include changes the database no longer has.
 async fn reload<S: Store>(
-    store: &S,
+    store: &Arc<S>,
     live: &LiveRegister,
     cache: &QuoteCache,
     health: &Health,

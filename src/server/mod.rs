@@ -94,7 +94,7 @@ pub async fn run<S: Store>(
     let loading = std::time::Instant::now();
     // Changes committed while the register loads are applied again by the follower: harmless.
     let feed_position = store.latest_change().await?;
-    let live = Arc::new(LiveRegister::load(store.as_ref()).await?);
+    let live = Arc::new(LiveRegister::load(&store).await?);
     tracing::info!(
         quotes = live.len(),
         index_bytes = live.heap_bytes(),

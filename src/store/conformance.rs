@@ -280,15 +280,23 @@ async fn index_entries_list_every_quote_once<S: Store>(store: &S) {
         .await
         .expect("list");
     let mut entries = Vec::new();
-    let mut after = 0;
-    loop {
-        let page = store.list_index_entries(after, 4).await.expect("entries");
-        let Some(last) = page.last() else {
-            break;
-        };
-        after = last.seq;
-        entries.extend(page);
+    let last = store.last_quote_seq().await.expect("the last seq");
+    assert!(last >= everything.len() as i64);
+    for after in (0..last).step_by(4) {
+        let window = store
+            .list_index_entries(after, after + 4)
+            .await
+            .expect("entries");
+        assert!(window.iter().all(|e| e.seq > after && e.seq <= after + 4));
+        entries.extend(window);
     }
+    assert!(
+        store
+            .list_index_entries(last, last + 100)
+            .await
+            .expect("entries")
+            .is_empty()
+    );
     assert_eq!(entries.len(), everything.len());
     for (entry, quote) in entries.iter().zip(&everything) {
         assert_eq!(entry.hash, quote.hash);

@@ -106,14 +106,17 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
     ) -> impl Future<Output = Result<Vec<Quote>, StoreError>> + Send;
 
-    /// Lists up to `limit` quotes whose `seq` is greater than `after_seq`, in `seq` order, with
-    /// only what the in-memory index needs (words, retraction flag, attributions): what a
-    /// checker loads at start.
+    /// Lists the quotes whose `seq` is greater than `after_seq` and at most `through_seq`, in
+    /// `seq` order, with only what the in-memory index needs (words, retraction flag,
+    /// attributions): what a checker loads at start, several windows at once.
     fn list_index_entries(
         &self,
         after_seq: i64,
-        limit: usize,
+        through_seq: i64,
     ) -> impl Future<Output = Result<Vec<IndexEntry>, StoreError>> + Send;
+
+    /// The greatest `seq` any quote has had (0 before the first).
+    fn last_quote_seq(&self) -> impl Future<Output = Result<i64, StoreError>> + Send;
 
     /// Marks a quote retracted unless it already is, and returns it; `None` when it does not
     /// exist.

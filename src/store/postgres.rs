@@ -663,14 +663,14 @@ impl Store for PgStore {
     async fn list_index_entries(
         &self,
         after_seq: i64,
-        limit: usize,
+        through_seq: i64,
     ) -> Result<Vec<IndexEntry>, StoreError> {
         let found = sqlx::query(
             "SELECT seq, content_hash, text, retracted_at IS NOT NULL AS retracted FROM quotes \
-             WHERE seq > $1 ORDER BY seq LIMIT $2",
+             WHERE seq > $1 AND seq <= $2 ORDER BY seq",
         )
         .bind(after_seq)
-        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .bind(through_seq)
         .fetch_all(&self.pool)
         .await
         .map_err(classify)?;
@@ -839,6 +839,13 @@ impl Store for PgStore {
                 ))
             })
             .collect()
+    }
+
+    async fn last_quote_seq(&self) -> Result<i64, StoreError> {
+        sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0)::bigint FROM quotes")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(classify)
     }
 
     async fn latest_change(&self) -> Result<i64, StoreError> {

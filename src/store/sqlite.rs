@@ -42,6 +42,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a caller waits for a free connection before the store counts as unavailable.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Rows the driver may buffer between SQLite's thread and the caller.
+const ROW_BUFFER: usize = 4_096;
 /// Connections that serve reads concurrently with the writer.
 const READ_CONNECTIONS: u32 = 4;
 
@@ -81,7 +83,11 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT);
+            .busy_timeout(BUSY_TIMEOUT)
+            // The driver hands rows from SQLite's thread to ours through a channel; a deep one
+            // lets SQLite run ahead instead of waking us every few rows (loading a register of
+            // millions at start).
+            .row_buffer_size(ROW_BUFFER);
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
 
         let writer = SqlitePoolOptions::new()
@@ -697,14 +703,14 @@ impl Store for SqliteStore {
     async fn list_index_entries(
         &self,
         after_seq: i64,
-        limit: usize,
+        through_seq: i64,
     ) -> Result<Vec<IndexEntry>, StoreError> {
         let rows = sqlx::query(
             "SELECT seq, content_hash, text, retracted_at IS NOT NULL AS retracted FROM quotes \
-             WHERE seq > ? ORDER BY seq LIMIT ?",
+             WHERE seq > ? AND seq <= ? ORDER BY seq",
         )
         .bind(after_seq)
-        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .bind(through_seq)
         .fetch_all(&self.reader)
         .await
         .map_err(classify)?;
@@ -872,6 +878,16 @@ impl Store for SqliteStore {
                 ))
             })
             .collect()
+    }
+
+    async fn last_quote_seq(&self) -> Result<i64, StoreError> {
+        // AUTOINCREMENT keeps the greatest seq ever given out, deleted or not.
+        sqlx::query_scalar(
+            "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'quotes'), 0)",
+        )
+        .fetch_one(&self.reader)
+        .await
+        .map_err(classify)
     }
 
     async fn latest_change(&self) -> Result<i64, StoreError> {

@@ -11,6 +11,8 @@
 use std::{
     collections::HashMap,
     hash::{BuildHasherDefault, Hasher},
+    ops::Range,
+    sync::atomic::{AtomicU32, AtomicU64, Ordering},
 };
 
 /// Words per shingle: long enough that most shingles are rare, short enough that one changed
@@ -161,12 +163,24 @@ impl ShingleIndex {
     }
 }
 
-/// One quotation holding a shingle, in the frozen layout: the shingle's low 32 bits tell it from
-/// the other shingles of its bucket.
+/// One quotation holding a shingle, in the frozen layout: the shingle's low 32 bits (which tell
+/// it from the other shingles of its bucket) above the quotation's id, so that sorting postings
+/// sorts them by shingle, then by quotation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Posting {
-    fingerprint: u32,
-    id: QuoteId,
+struct Posting(u64);
+
+impl Posting {
+    fn new(shingle: u64, id: QuoteId) -> Self {
+        Posting((shingle << 32) | u64::from(id))
+    }
+
+    fn fingerprint(self) -> u32 {
+        (self.0 >> 32) as u32
+    }
+
+    fn id(self) -> QuoteId {
+        self.0 as u32
+    }
 }
 
 /// Postings per bucket aimed at: a bucket's postings mostly share one cache line.
@@ -202,130 +216,168 @@ impl Default for FrozenShingles {
     }
 }
 
+/// Splits `0..len` into `parts` contiguous ranges of nearly equal length.
+fn split_range(len: usize, parts: usize) -> Vec<Range<usize>> {
+    (0..parts)
+        .map(|p| len * p / parts..len * (p + 1) / parts)
+        .collect()
+}
+
+/// The filter word and bit of a shingle, in a filter of `words` 64-bit words (a power of two):
+/// from the fingerprint's bits (the low 32), which every posting keeps, so that the filter can
+/// be filled from the postings alone.
+#[inline]
+fn filter_bit(words: usize, shingle: u64) -> (usize, u64) {
+    let bit = (shingle as u32).rotate_right(7) as usize & (words * 64 - 1);
+    (bit / 64, 1 << (bit % 64))
+}
+
 impl FrozenShingles {
-    /// Builds the index of quotations `0..count`, whose word keys `keys_of` gives.
+    /// Builds the index of quotations `0..count`, whose word keys `keys_of` gives, on every
+    /// core the machine has.
     ///
-    /// Two passes over the keys (count, then place each posting) and one over the buckets (sort
-    /// and drop common shingles); memory is the result plus nothing of the input's size.
+    /// Two passes over the keys (count each bucket's postings, then place them), one over the
+    /// buckets (sort, drop repeats and common shingles, close the gaps) and one over the
+    /// postings (the filter); memory is the result plus nothing of the input's size.
     ///
     /// # Panics
     /// When the quotations hold 2^32 shingles or more.
-    pub fn build<'k>(count: usize, keys_of: impl Fn(QuoteId) -> &'k [u32]) -> Self {
-        let ids = || (0..count).map(|id| QuoteId::try_from(id).expect("fewer than 2^32 quotes"));
-        let total: usize = ids().map(|id| shingle_count(keys_of(id).len())).sum();
-        let total_u32 = u32::try_from(total).expect("fewer than 2^32 shingles");
+    pub fn build<'k>(count: usize, keys_of: impl Fn(QuoteId) -> &'k [u32] + Sync) -> Self {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(16));
+        let id_of = |i: usize| QuoteId::try_from(i).expect("fewer than 2^32 quotes");
+        let total: usize = (0..count)
+            .map(|i| shingle_count(keys_of(id_of(i)).len()))
+            .sum();
+        assert!(u32::try_from(total).is_ok(), "fewer than 2^32 shingles");
         let buckets = (total / POSTINGS_PER_BUCKET).next_power_of_two().max(2);
         let shift = 64 - buckets.trailing_zeros();
         let bucket = |shingle: u64| (shingle >> shift) as usize;
+        let quote_ranges = split_range(count, threads);
 
-        // offsets[b] counts bucket b's postings, then becomes the end of bucket b, and is moved
-        // back once per posting placed, ending at the bucket's start.
-        let mut offsets = vec![0u32; buckets + 1];
-        for id in ids() {
-            for shingle in shingles(keys_of(id)) {
-                offsets[bucket(shingle)] += 1;
-            }
-        }
-        let mut end = 0u32;
-        for offset in &mut offsets[..buckets] {
-            end += *offset;
-            *offset = end;
-        }
-        offsets[buckets] = total_u32;
-        let mut postings = vec![
-            Posting {
-                fingerprint: 0,
-                id: 0
-            };
-            total
-        ];
-        for id in ids() {
-            for shingle in shingles(keys_of(id)) {
-                let cursor = &mut offsets[bucket(shingle)];
-                *cursor -= 1;
-                postings[*cursor as usize] = Posting {
-                    fingerprint: shingle as u32,
-                    id,
-                };
-            }
-        }
-
-        // Sort each bucket, drop repeats (a quotation that holds a shingle twice) and shingles
-        // too common to use, and close the gaps left behind.
-        let mut kept = 0usize;
-        for b in 0..buckets {
-            let (start, end) = (offsets[b] as usize, offsets[b + 1] as usize);
-            offsets[b] = u32::try_from(kept).expect("fits: kept <= total");
-            postings[start..end].sort_unstable();
-            let mut group = start;
-            while group < end {
-                let fingerprint = postings[group].fingerprint;
-                let mut next = group;
-                let mut distinct = 0;
-                while next < end && postings[next].fingerprint == fingerprint {
-                    if next == group || postings[next].id != postings[next - 1].id {
-                        distinct += 1;
-                    }
-                    next += 1;
-                }
-                if distinct <= MAX_POSTINGS {
-                    for i in group..next {
-                        if i == group || postings[i].id != postings[i - 1].id {
-                            postings[kept] = postings[i];
-                            kept += 1;
+        // Count each bucket's postings, every thread over its share of the quotations.
+        let counts: Vec<AtomicU32> = (0..=buckets).map(|_| AtomicU32::new(0)).collect();
+        std::thread::scope(|scope| {
+            for ids in &quote_ranges {
+                let (counts, keys_of) = (&counts, &keys_of);
+                scope.spawn(move || {
+                    for i in ids.clone() {
+                        for shingle in shingles(keys_of(id_of(i))) {
+                            counts[bucket(shingle)].fetch_add(1, Ordering::Relaxed);
                         }
                     }
-                }
-                group = next;
+                });
             }
+        });
+        // Each count becomes the end of its bucket, then moves back once per posting placed,
+        // ending at the bucket's start.
+        let mut cursors = counts;
+        let mut end = 0u32;
+        for cursor in &mut cursors[..buckets] {
+            end += *cursor.get_mut();
+            *cursor.get_mut() = end;
+        }
+        *cursors[buckets].get_mut() = end;
+        let placed: Vec<AtomicU64> = (0..total).map(|_| AtomicU64::new(0)).collect();
+        std::thread::scope(|scope| {
+            for ids in &quote_ranges {
+                let (cursors, placed, keys_of) = (&cursors, &placed, &keys_of);
+                scope.spawn(move || {
+                    for i in ids.clone() {
+                        let id = id_of(i);
+                        for shingle in shingles(keys_of(id)) {
+                            let at = cursors[bucket(shingle)].fetch_sub(1, Ordering::Relaxed) - 1;
+                            placed[at as usize]
+                                .store(Posting::new(shingle, id).0, Ordering::Relaxed);
+                        }
+                    }
+                });
+            }
+        });
+        // Both reuse their allocations: an atomic has the layout of its plain value.
+        let mut offsets: Vec<u32> = cursors.into_iter().map(AtomicU32::into_inner).collect();
+        let mut postings: Vec<Posting> = placed
+            .into_iter()
+            .map(|p| Posting(p.into_inner()))
+            .collect();
+
+        // Sort each bucket, drop repeats (a quotation that holds a shingle twice) and shingles
+        // too common to use, every thread over its share of the buckets, each compacting its
+        // postings to the start of its share; then close the gaps between the shares.
+        let bucket_ranges = split_range(buckets, threads);
+        let share_ends: Vec<usize> = bucket_ranges
+            .iter()
+            .map(|range| offsets[range.end] as usize)
+            .collect();
+        let mut kept_by_share = Vec::with_capacity(threads);
+        std::thread::scope(|scope| {
+            let mut rest_postings = &mut postings[..];
+            let mut rest_offsets = &mut offsets[..buckets];
+            let mut base = 0usize;
+            let mut handles = Vec::new();
+            for (range, &end) in bucket_ranges.iter().zip(&share_ends) {
+                let (share_offsets, more_offsets) =
+                    std::mem::take(&mut rest_offsets).split_at_mut(range.len());
+                rest_offsets = more_offsets;
+                let (share, more) = std::mem::take(&mut rest_postings).split_at_mut(end - base);
+                rest_postings = more;
+                let share_base = base;
+                base = end;
+                handles.push(scope.spawn(move || compact(share, share_offsets, share_base, end)));
+            }
+            for handle in handles {
+                kept_by_share.push(handle.join().expect("compaction does not panic"));
+            }
+        });
+        let mut kept = 0usize;
+        for (range, (share_start, share_kept)) in bucket_ranges.iter().zip(kept_by_share) {
+            postings.copy_within(share_start..share_start + share_kept, kept);
+            let shift_back = u32::try_from(share_start - kept).expect("fits");
+            for offset in &mut offsets[range.clone()] {
+                *offset -= shift_back;
+            }
+            kept += share_kept;
         }
         offsets[buckets] = u32::try_from(kept).expect("fits: kept <= total");
         postings.truncate(kept);
         postings.shrink_to_fit();
-        let bits = (kept * FILTER_BITS_PER_POSTING).next_power_of_two().max(64);
-        let mut frozen = FrozenShingles {
+
+        let words = (kept * FILTER_BITS_PER_POSTING).next_power_of_two().max(64) / 64;
+        let filter: Vec<AtomicU64> = (0..words).map(|_| AtomicU64::new(0)).collect();
+        std::thread::scope(|scope| {
+            for share in postings.chunks(kept.div_ceil(threads).max(1)) {
+                let filter = &filter;
+                scope.spawn(move || {
+                    for posting in share {
+                        let (word, mask) = filter_bit(words, u64::from(posting.fingerprint()));
+                        filter[word].fetch_or(mask, Ordering::Relaxed);
+                    }
+                });
+            }
+        });
+        FrozenShingles {
             shift,
             offsets,
             postings,
-            filter: vec![0; bits / 64],
-        };
-        for b in 0..buckets {
-            let start = frozen.offsets[b] as usize;
-            let end = frozen.offsets[b + 1] as usize;
-            for i in start..end {
-                let shingle = ((b as u64) << shift) | u64::from(frozen.postings[i].fingerprint);
-                let (word, mask) = frozen.filter_bit(shingle);
-                frozen.filter[word] |= mask;
-            }
+            filter: filter.into_iter().map(AtomicU64::into_inner).collect(),
         }
-        frozen
-    }
-
-    /// The filter bit of a shingle: from the fingerprint's bits (the low 32), which every
-    /// posting keeps, so the filter can be filled from the postings alone.
-    #[inline]
-    fn filter_bit(&self, shingle: u64) -> (usize, u64) {
-        let bits = self.filter.len() * 64;
-        let bit = (shingle as u32).rotate_right(7) as usize & (bits - 1);
-        (bit / 64, 1 << (bit % 64))
     }
 
     /// The postings of `shingle` (empty when it is unknown or too common).
     #[inline]
     fn postings_of(&self, shingle: u64) -> &[Posting] {
-        let (word, mask) = self.filter_bit(shingle);
+        let (word, mask) = filter_bit(self.filter.len(), shingle);
         if self.filter[word] & mask == 0 {
             return &[];
         }
         let b = (shingle >> self.shift) as usize;
         let bucket = &self.postings[self.offsets[b] as usize..self.offsets[b + 1] as usize];
         let fingerprint = shingle as u32;
-        let Some(first) = bucket.iter().position(|p| p.fingerprint == fingerprint) else {
+        let Some(first) = bucket.iter().position(|p| p.fingerprint() == fingerprint) else {
             return &[];
         };
         let run = bucket[first..]
             .iter()
-            .take_while(|p| p.fingerprint == fingerprint)
+            .take_while(|p| p.fingerprint() == fingerprint)
             .count();
         &bucket[first..first + run]
     }
@@ -348,6 +400,48 @@ impl FrozenShingles {
     }
 }
 
+/// Sorts and compacts the buckets of one share: `postings` holds the share's postings (which
+/// start at `base` in the whole table) and `offsets` the start of each of its buckets, in whole
+/// table positions; `end` is where the share's last bucket ends. Kept postings move to the
+/// start of `postings`, and `offsets` are rewritten to where they now start (in whole table
+/// positions). Returns (`base`, postings kept).
+fn compact(
+    postings: &mut [Posting],
+    offsets: &mut [u32],
+    base: usize,
+    end: usize,
+) -> (usize, usize) {
+    let mut kept = 0usize;
+    for b in 0..offsets.len() {
+        let start = offsets[b] as usize - base;
+        let stop = offsets.get(b + 1).map_or(end, |&o| o as usize) - base;
+        offsets[b] = u32::try_from(base + kept).expect("fits: within the table");
+        postings[start..stop].sort_unstable();
+        let mut group = start;
+        while group < stop {
+            let fingerprint = postings[group].fingerprint();
+            let mut next = group;
+            let mut distinct = 0;
+            while next < stop && postings[next].fingerprint() == fingerprint {
+                if next == group || postings[next] != postings[next - 1] {
+                    distinct += 1;
+                }
+                next += 1;
+            }
+            if distinct <= MAX_POSTINGS {
+                for i in group..next {
+                    if i == group || postings[i] != postings[i - 1] {
+                        postings[kept] = postings[i];
+                        kept += 1;
+                    }
+                }
+            }
+            group = next;
+        }
+    }
+    (base, kept)
+}
+
 /// The frozen index of a whole register together with the growable one of quotations registered
 /// since it was built.
 #[derive(Default)]
@@ -358,7 +452,7 @@ pub struct Shingles {
 
 impl Shingles {
     /// Indexes quotations `0..count` in the frozen layout, whose word keys `keys_of` gives.
-    pub fn freeze<'k>(count: usize, keys_of: impl Fn(QuoteId) -> &'k [u32]) -> Self {
+    pub fn freeze<'k>(count: usize, keys_of: impl Fn(QuoteId) -> &'k [u32] + Sync) -> Self {
         Shingles {
             frozen: FrozenShingles::build(count, keys_of),
             recent: ShingleIndex::new(),
@@ -375,7 +469,7 @@ impl Shingles {
     #[inline]
     pub fn for_each(&self, shingle: u64, mut found: impl FnMut(QuoteId)) {
         for posting in self.frozen.postings_of(shingle) {
-            found(posting.id);
+            found(posting.id());
         }
         if !self.recent.is_empty() {
             for &id in self.recent.lookup(shingle) {
@@ -386,7 +480,10 @@ impl Shingles {
 
     /// True when quotation `id` holds `shingle` (and it is not too common).
     pub fn holds(&self, shingle: u64, id: QuoteId) -> bool {
-        self.frozen.postings_of(shingle).iter().any(|p| p.id == id)
+        self.frozen
+            .postings_of(shingle)
+            .iter()
+            .any(|p| p.id() == id)
             || self.recent.lookup(shingle).contains(&id)
     }
 
