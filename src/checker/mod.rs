@@ -34,6 +34,9 @@ pub const DEFAULT_MIN_QUOTE_WORDS: usize = 4;
 pub const DEFAULT_MISQUOTE_THRESHOLD: f64 = 0.6;
 /// Runs of registered words outside quotation marks shorter than this are not reported.
 pub const DEFAULT_REUSE_MIN_WORDS: usize = 8;
+/// An excerpt (part of a registered quotation) is matched only when it keeps at least this many
+/// of the quotation's content words (see [`too_little_of_an_excerpt`]).
+const MIN_EXCERPT_CONTENT_WORDS: usize = 3;
 /// Candidates aligned for each quotation, at most.
 const CANDIDATES: usize = 6;
 /// A quotation more than 1 / this times longer than a registered one is never aligned to it,
@@ -605,7 +608,9 @@ fn match_against(
     let alignment = align(submitted, &canonical);
     let grade = grade(&alignment, text, quote_text, &spans);
     let faithful = alignment.is_faithful() && grade.severity == Severity::None;
-    let verdict = if !faithful && alignment.similarity < options.misquote_threshold {
+    let verdict = if !faithful && alignment.similarity < options.misquote_threshold
+        || too_little_of_an_excerpt(&alignment, &canonical)
+    {
         return Finding::unmatched(kind, span, written, Verdict::Unregistered);
     } else if inner.table.is_retracted(id) {
         Verdict::Retracted
@@ -626,6 +631,38 @@ fn match_against(
         reasons: grade.reasons,
         attribution: None,
     }
+}
+
+/// True when `alignment` covers only part of the registered quotation (`registered` words) and
+/// keeps fewer than [`MIN_EXCERPT_CONTENT_WORDS`] of its content words: a few common words
+/// shared with a longer quotation ("product of the Cold War" and "…at the end of the Cold War")
+/// are no evidence that the text quotes it, rightly or wrongly.
+fn too_little_of_an_excerpt(
+    alignment: &crate::text::align::Alignment,
+    registered: &[&str],
+) -> bool {
+    use crate::text::align::EditOp;
+    let touched = alignment
+        .edits
+        .iter()
+        .filter(|edit| edit.op != EditOp::Insert)
+        .map(|edit| edit.registered_words.clone());
+    let covered = touched.fold(None, |all: Option<Range<usize>>, words| {
+        Some(all.map_or(words.clone(), |all| {
+            all.start.min(words.start)..all.end.max(words.end)
+        }))
+    });
+    let Some(covered) = covered else {
+        return true;
+    };
+    let excerpt = covered.start > 0 || covered.end < registered.len();
+    let kept_content = alignment
+        .edits
+        .iter()
+        .filter(|edit| edit.op == EditOp::Keep)
+        .filter(|edit| !crate::text::severity::is_function_word(&edit.registered))
+        .count();
+    excerpt && kept_content < MIN_EXCERPT_CONTENT_WORDS
 }
 
 /// Runs of at least `reuse_min_words` registered words outside quotation marks.
@@ -795,6 +832,35 @@ mod tests {
             report.findings[0].verdict,
             Verdict::Misquoted,
             "within five times"
+        );
+    }
+
+    #[test]
+    fn a_few_common_words_shared_with_a_longer_quotation_are_no_match() {
+        let live = register(&[
+            "Speakers will mark the anniversary of a document on the economy at the end of the Cold War.",
+            "The minister said the economy will grow by 3 percent next year despite the war.",
+        ]);
+        let verdicts = |text: &str| -> Vec<Verdict> {
+            live.check(text, &CheckOptions::default())
+                .findings
+                .iter()
+                .map(|f| f.verdict)
+                .collect()
+        };
+        // Four words, two of them content words, shared with the end of a long quotation.
+        assert_eq!(
+            verdicts("The wall was a “product of the Cold War” to many."),
+            [Verdict::Unregistered]
+        );
+        // A short excerpt that keeps enough of the quotation's content is still judged.
+        assert_eq!(
+            verdicts("He promised the economy would “grow by 5 percent next year”."),
+            [Verdict::Misquoted]
+        );
+        assert_eq!(
+            verdicts("He promised the economy would “grow by 3 percent next year”."),
+            [Verdict::Verified]
         );
     }
 

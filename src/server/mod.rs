@@ -37,6 +37,14 @@ use registry_api::RegistryApi;
 const KEEPALIVE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
 const KEEPALIVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// HTTP/2 flow-control windows. The HTTP/2 layer closes a connection whose unread small DATA
+/// frames cost more than half the connection window in framing overhead (a flood defence); a
+/// bulk importer whose client sends each small registration as a frame of its own (grpcio does)
+/// fills a stream's window while a batch commits. A stream window well under half the connection
+/// window keeps an importer far from that line, while a flood of tiny frames still crosses it.
+const CONNECTION_WINDOW: u32 = 8 * 1024 * 1024;
+const STREAM_WINDOW: u32 = 256 * 1024;
+
 /// Why the server could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -153,7 +161,9 @@ pub async fn run<S: Store>(
     // by HTTP/2 pings, so its calls end and give their places back.
     let mut builder = Server::builder()
         .http2_keepalive_interval(Some(KEEPALIVE_INTERVAL))
-        .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT));
+        .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT))
+        .initial_connection_window_size(Some(CONNECTION_WINDOW))
+        .initial_stream_window_size(Some(STREAM_WINDOW));
     if let Some(tls) = &config.tls {
         let mut settings = ServerTlsConfig::new().identity(Identity::from_pem(&tls.cert, &tls.key));
         if let Some(ca) = &tls.client_ca {

@@ -1,6 +1,6 @@
 """A fact-checker's integration in Python: generate stubs from proto/, check health, register a
-quote and read it back by content hash, then check texts that credit it rightly and wrongly.
-Exits non-zero on any failure."""
+quote and read it back by content hash, check texts that credit it rightly and wrongly, and
+stream a bulk import of small registrations. Exits non-zero on any failure."""
 
 import argparse
 import hashlib
@@ -93,6 +93,17 @@ def main() -> int:
                     span = finding.attribution.credited_span
                     units = article.encode("utf-16-le")
                     assert units[span.utf16_start * 2:span.utf16_end * 2].decode("utf-16-le") == credited
+
+            # A bulk importer streams small registrations as fast as it can: grpcio sends each
+            # as a DATA frame of its own, and the server must keep taking them while it
+            # commits, without calling them a flood.
+            count = 20_000
+            bulk = registry.RegisterQuotes(
+                (registry_pb2.RegisterQuoteRequest(text=f"Bulk item {i} of the import.", speaker="Importer")
+                 for i in range(count)),
+                timeout=300,
+            )
+            assert bulk.created == count and not bulk.rejected, (bulk.created, bulk.rejected[:3])
 
             try:
                 registry.GetQuote(registry_pb2.GetQuoteRequest(content_hash="sha256:bad"), timeout=10)
