@@ -113,25 +113,11 @@ async fn prepared_register(sentences: &[String], size: usize) -> PathBuf {
     path
 }
 
-/// `line` without its terminal colour codes (ESC `[` … `m`).
-fn without_colours(line: &str) -> String {
-    let mut plain = String::with_capacity(line.len());
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            chars.by_ref().find(|&c| c == 'm');
-        } else {
-            plain.push(c);
-        }
-    }
-    plain
-}
-
 /// What the server's log says about loading: (quotations, index bytes).
 fn loaded_figures(log: &str) -> Option<(u64, u64)> {
     let line = log
         .lines()
-        .map(without_colours)
+        .map(harness::without_colours)
         .find(|line| line.contains("register loaded for checking"))?;
     let field = |name: &str| -> Option<u64> {
         let rest = line.split(&format!("{name}=")).nth(1)?;

@@ -7,6 +7,8 @@ use clap::{Args, ValueEnum};
 
 /// Default address `serve` listens on.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:50051";
+/// Where `--http-listen` without an address serves the review page: loopback only.
+pub const DEFAULT_HTTP_LISTEN: &str = "127.0.0.1:8080";
 /// Default store: a SQLite file in the working directory.
 pub const DEFAULT_STORE: &str = "sqlite://verbatim.db";
 /// Default PostgreSQL pool size (`--pg-pool-size`).
@@ -130,6 +132,16 @@ pub struct ServeArgs {
     /// --tls-cert.
     #[arg(long, env = "VERBATIM_TLS_CLIENT_CA", requires = "tls_cert")]
     pub tls_client_ca: Option<std::path::PathBuf>,
+
+    /// Serve Prometheus metrics as text at /metrics on this address (off unless given).
+    #[arg(long, env = "VERBATIM_METRICS_LISTEN", value_name = "ADDR")]
+    pub metrics_listen: Option<SocketAddr>,
+
+    /// Serve the review page, where editors paste an article and see its quotations marked, on
+    /// this address (off unless given; `--http-listen` alone serves 127.0.0.1:8080).
+    #[arg(long, env = "VERBATIM_HTTP_LISTEN", value_name = "ADDR", num_args = 0..=1,
+          default_missing_value = DEFAULT_HTTP_LISTEN)]
+    pub http_listen: Option<SocketAddr>,
 
     /// Serve a non-loopback address even without API keys (anyone reaching it can write).
     #[arg(long)]

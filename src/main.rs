@@ -62,24 +62,64 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let mut config = ServeConfig::from(&args);
     config.tls = verbatim::config::TlsFiles::from_args(&args)?;
     let redacted = verbatim::store::redact_url(&args.store);
-    let listener = || async {
-        TcpListener::bind(args.listen)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))
-    };
     let ready = |address| eprintln!("listening on {address}");
     if args.store.starts_with("postgres:") || args.store.starts_with("postgresql:") {
         let store = PgStore::open(&args.store, args.pg_settings()).await?;
         tracing::info!(store = %redacted, "store open");
         refuse_open_network_without_keys(&args, &store).await?;
-        server::run(listener().await?, config, store, shutdown_signal(), ready).await?;
+        server::run(
+            listeners(&args).await?,
+            config,
+            store,
+            shutdown_signal(),
+            ready,
+        )
+        .await?;
     } else {
         let store = SqliteStore::open(&args.store).await?;
         tracing::info!(store = %redacted, "store open");
         refuse_open_network_without_keys(&args, &store).await?;
-        server::run(listener().await?, config, store, shutdown_signal(), ready).await?;
+        server::run(
+            listeners(&args).await?,
+            config,
+            store,
+            shutdown_signal(),
+            ready,
+        )
+        .await?;
     }
     Ok(())
+}
+
+/// Binds every address `serve` was given, and says where the HTTP ones are (a port 0 becomes a
+/// real one here).
+async fn listeners(args: &ServeArgs) -> anyhow::Result<server::Listeners> {
+    let bind = |address: std::net::SocketAddr, flag: &'static str| async move {
+        TcpListener::bind(address)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {address} ({flag}): {e}"))
+    };
+    let metrics = match args.metrics_listen {
+        Some(address) => {
+            let listener = bind(address, "--metrics-listen").await?;
+            eprintln!("metrics on http://{}/metrics", listener.local_addr()?);
+            Some(listener)
+        }
+        None => None,
+    };
+    let review = match args.http_listen {
+        Some(address) => {
+            let listener = bind(address, "--http-listen").await?;
+            eprintln!("review page on http://{}/", listener.local_addr()?);
+            Some(listener)
+        }
+        None => None,
+    };
+    Ok(server::Listeners {
+        grpc: bind(args.listen, "--listen").await?,
+        metrics,
+        review,
+    })
 }
 
 /// Without any API key, only a loopback address is served, unless `--insecure` says otherwise.
@@ -87,18 +127,23 @@ async fn refuse_open_network_without_keys<S: verbatim::store::Store>(
     args: &ServeArgs,
     store: &S,
 ) -> anyhow::Result<()> {
-    if !store.list_keys().await?.is_empty() || args.listen.ip().is_loopback() {
+    let open_addresses: Vec<_> = [Some(args.listen), args.http_listen]
+        .into_iter()
+        .flatten()
+        .filter(|address| !address.ip().is_loopback())
+        .collect();
+    if !store.list_keys().await?.is_empty() || open_addresses.is_empty() {
         return Ok(());
     }
     if args.insecure {
-        tracing::warn!(listen = %args.listen, "--insecure: serving a non-loopback address without API keys");
+        tracing::warn!(addresses = ?open_addresses, "--insecure: serving a non-loopback address without API keys");
         return Ok(());
     }
     anyhow::bail!(
         "refusing to serve {} without API keys: anyone who can reach it could change the \
          register. Add one with `verbatim key add --role admin NAME --store …`, listen on \
          127.0.0.1, or pass --insecure",
-        args.listen
+        open_addresses[0]
     )
 }
 

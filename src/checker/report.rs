@@ -33,6 +33,19 @@ pub enum Verdict {
     TooShort,
 }
 
+impl Verdict {
+    /// The verdict's name in lowercase (`verified`, `too_short`), for metrics and logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Verified => "verified",
+            Verdict::Misquoted => "misquoted",
+            Verdict::Unregistered => "unregistered",
+            Verdict::Retracted => "retracted",
+            Verdict::TooShort => "too_short",
+        }
+    }
+}
+
 /// One finding.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {

@@ -1,6 +1,7 @@
 //! `verbatim check FILE|-`: sends a text to the Checker and prints the findings the way a
 //! compiler prints diagnostics: position, the line with the quotation underlined, the registered
 //! words beside the submitted ones with the changes marked, verdict, severity and reasons.
+//! Several files at once are `batch.rs`'s.
 
 use std::io::{IsTerminal as _, Read as _};
 
@@ -229,12 +230,34 @@ fn diff_lines(finding: &pb::Finding, style: &Style) -> (String, String) {
     (registered.join(" "), submitted.join(" "))
 }
 
+/// Which findings [`print_report`] shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Which {
+    All,
+    /// Misquoted or retracted quotations, and registered ones credited to nobody or to someone
+    /// else.
+    NeedingAttention,
+}
+
+/// True when a finding is one an editor must act on.
+fn finding_needs_attention(finding: &pb::Finding) -> bool {
+    let verdict = finding.verdict;
+    let credit = finding.attribution.as_ref().map_or(0, |a| a.verdict);
+    verdict == pb::MatchVerdict::Misquoted as i32
+        || verdict == pb::MatchVerdict::Retracted as i32
+        || credit == pb::AttributionVerdict::Missing as i32
+        || credit == pb::AttributionVerdict::Misattributed as i32
+}
+
 /// Prints the findings as diagnostics, then a summary line.
-pub fn print_report(name: &str, text: &str, response: &pb::CheckTextResponse) {
+pub fn print_report(name: &str, text: &str, response: &pb::CheckTextResponse, which: Which) {
     let style = Style {
         color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
     for finding in &response.findings {
+        if which == Which::NeedingAttention && !finding_needs_attention(finding) {
+            continue;
+        }
         let span = finding.span.unwrap_or_default();
         let (start, end) = (span.start as usize, span.end as usize);
         let (line, column, line_start) = line_column(text, start);
@@ -320,6 +343,10 @@ pub fn print_report(name: &str, text: &str, response: &pb::CheckTextResponse) {
             println!("{:gutter$} = {line}", "");
         }
         println!();
+    }
+    if which == Which::NeedingAttention {
+        // The caller sums up (a table of files).
+        return;
     }
     let summary = response.summary.unwrap_or_default();
     println!(

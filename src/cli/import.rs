@@ -6,13 +6,12 @@
 
 use std::{
     fs::File,
-    io::{BufRead, BufReader, IsTerminal as _, Read as _, Write as _},
+    io::{BufRead, BufReader, Read as _},
     path::PathBuf,
     sync::{
         Arc,
         atomic::{AtomicU64, Ordering},
     },
-    time::{Duration, Instant},
 };
 
 use anyhow::Context as _;
@@ -20,6 +19,7 @@ use serde::Deserialize;
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::client::{self, Connection};
+use super::progress::Progress;
 use crate::proto::v1 as pb;
 
 /// Quotations in flight between the file reader and the gRPC stream.
@@ -233,7 +233,7 @@ pub async fn run(connection: &mut Connection, file: &str) -> anyhow::Result<Impo
             anyhow::Ok((line_of_item, rejected))
         })
     };
-    let progress = Progress::start(quote_lines, Arc::clone(&sent));
+    let progress = Progress::start("importing", "quotes", quote_lines, Arc::clone(&sent));
     let response = connection
         .registry
         .register_quotes(ReceiverStream::new(receiver))
@@ -274,51 +274,6 @@ pub async fn run(connection: &mut Connection, file: &str) -> anyhow::Result<Impo
     }
     summary.rejected.sort_by_key(|r| r.line);
     Ok(summary)
-}
-
-/// A progress bar on stderr, drawn only when stderr is a terminal.
-struct Progress {
-    task: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl Progress {
-    fn start(total: u64, done: Arc<AtomicU64>) -> Self {
-        if !std::io::stderr().is_terminal() {
-            return Progress { task: None };
-        }
-        let started = Instant::now();
-        let task = tokio::spawn(async move {
-            let mut ticker = tokio::time::interval(Duration::from_millis(100));
-            loop {
-                ticker.tick().await;
-                draw(done.load(Ordering::Relaxed), total, started.elapsed());
-            }
-        });
-        Progress { task: Some(task) }
-    }
-
-    fn finish(self) {
-        if let Some(task) = self.task {
-            task.abort();
-            eprint!("\r\x1b[2K");
-            let _ = std::io::stderr().flush();
-        }
-    }
-}
-
-fn draw(done: u64, total: u64, elapsed: Duration) {
-    const WIDTH: u64 = 30;
-    let filled = (done * WIDTH)
-        .checked_div(total)
-        .unwrap_or(WIDTH)
-        .min(WIDTH);
-    let rate = done as f64 / elapsed.as_secs_f64().max(0.001);
-    eprint!(
-        "\r\x1b[2Kimporting [{}{}] {done}/{total} quotes, {rate:.0}/s",
-        "#".repeat(filled as usize),
-        ".".repeat((WIDTH - filled) as usize),
-    );
-    let _ = std::io::stderr().flush();
 }
 
 #[cfg(test)]

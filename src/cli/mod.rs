@@ -5,15 +5,18 @@
 //! (for `health`: 0 only when the server reports SERVING).
 
 mod admin;
+mod batch;
 mod check;
 mod client;
 mod import;
+mod progress;
 mod render;
+mod sarif;
 
 pub use client::parse_time;
 pub use render::Output;
 
-use std::{io::Read as _, process::ExitCode, time::Duration};
+use std::{io::Read as _, path::Path, process::ExitCode, time::Duration};
 
 use anyhow::{Context as _, bail};
 use clap::{Args, Parser, Subcommand};
@@ -102,11 +105,19 @@ pub enum Command {
         #[arg(long, env = "VERBATIM_STORE", default_value = crate::config::DEFAULT_STORE)]
         store: String,
     },
-    /// Check a text's quotations against the register (`-` reads stdin). Exit 0 when nothing
-    /// needs attention, 1 when a quotation is misquoted or retracted, 2 on error.
+    /// Check the quotations of texts against the register: a file (`-` reads stdin), or many
+    /// at once (directories, glob patterns such as 'articles/*.txt', several paths) with a
+    /// progress bar and a summary table. Exit 0 when nothing needs attention, 1 when a
+    /// quotation is misquoted or retracted or its credit is missing or wrong, 2 on error.
     Check {
-        /// The article, as plain UTF-8 text.
-        file: String,
+        /// Articles as plain UTF-8 text: files, directories (every file in them, recursively,
+        /// hidden ones left out), glob patterns, or `-`.
+        #[arg(required = true)]
+        paths: Vec<String>,
+        /// Report as text (diagnostics), json, or sarif (SARIF 2.1.0, for code-review and CI
+        /// tools); --json means json.
+        #[arg(long, value_enum, default_value_t = batch::Format::Text)]
+        format: batch::Format,
     },
     /// Print the content hash of a text (offline; `-` reads stdin).
     Hash {
@@ -303,18 +314,39 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut connection = Connection::open(&cli.server, timeout, &credentials).await?;
             quote(&mut connection, command, &out).await
         }
-        Command::Check { file } => {
-            let text = check::read_input(&file)?;
+        Command::Check { paths, format } => {
+            let format = if cli.json {
+                batch::Format::Json
+            } else {
+                format
+            };
+            let mut inputs = batch::expand(&paths)?;
+            let single = inputs.len() == 1 && paths.len() == 1 && !Path::new(&paths[0]).is_dir();
             let mut connection = Connection::open(&cli.server, timeout, &credentials).await?;
-            let response = check::check(&mut connection, text.clone(), file.clone()).await?;
-            if cli.json {
-                println!(
+            if !single {
+                return batch::check_all(&mut connection, inputs, format).await;
+            }
+            let input = inputs.remove(0);
+            let (name, text) = (input.name(), input.read()?);
+            let response = check::check(&mut connection, text.clone(), name.clone()).await?;
+            match format {
+                batch::Format::Json => println!(
                     "{}",
                     serde_json::to_string_pretty(&check::response_json(&response))
                         .expect("a JSON value always serializes")
-                );
-            } else {
-                check::print_report(&file, &text, &response);
+                ),
+                batch::Format::Sarif => {
+                    let mut log = sarif::SarifLog::default();
+                    log.add(&name.replace('\\', "/"), &text, &response);
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&log.to_json())
+                            .expect("a JSON value always serializes")
+                    );
+                }
+                batch::Format::Text => {
+                    check::print_report(&name, &text, &response, check::Which::All);
+                }
             }
             Ok(if check::needs_attention(&response) {
                 ExitCode::from(1)

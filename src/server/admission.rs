@@ -219,6 +219,12 @@ where
         let permits = match self.gate.admit(&key, Instant::now()) {
             Ok(permits) => permits,
             Err(refusal) => {
+                let reason = match refusal {
+                    Refusal::Rate { .. } => "rate",
+                    Refusal::KeyBusy { .. } => "key_concurrency",
+                    Refusal::ServerBusy { .. } => "server_concurrency",
+                };
+                metrics::counter!("verbatim_rate_limited_total", "reason" => reason).increment(1);
                 let response = status::refused(&key, &refusal).into_http();
                 return Box::pin(async move { Ok(response) });
             }

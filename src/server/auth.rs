@@ -229,6 +229,9 @@ where
             request.headers().get(http::header::AUTHORIZATION),
         ) {
             Ok(caller) => {
+                // The request's span (see `observe.rs`) names who called.
+                let key = caller.as_ref().map_or("none", |c| c.key_name.as_str());
+                tracing::Span::current().record("key", tracing::field::display(key));
                 if let Some(caller) = caller {
                     request.extensions_mut().insert(caller);
                 }

@@ -61,6 +61,10 @@ impl<S: Store> CheckApi<S> {
             .await
             .map_err(|e| ApiError::Internal(format!("the check task failed: {e}")))?
         };
+        for finding in &report.findings {
+            metrics::counter!("verbatim_check_findings_total", "verdict" => finding.verdict.name())
+                .increment(1);
+        }
         let mut quotes: HashMap<ContentHash, pb::Quote> = HashMap::new();
         for finding in &report.findings {
             let Some(hash) = finding.quote else {

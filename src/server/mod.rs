@@ -10,14 +10,18 @@ pub mod check_api;
 pub mod convert;
 mod follower;
 mod health;
+pub mod observe;
+mod prometheus;
 pub mod quote_cache;
 pub mod registry_api;
+mod review;
 pub mod status;
 
 use std::{future::Future, net::SocketAddr, sync::Arc};
 
 use admission::AdmissionLayer;
 use auth::{AuthLayer, KeyRing};
+use observe::ObserveLayer;
 use tokio::{net::TcpListener, sync::Notify};
 use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig, server::TcpIncoming};
 
@@ -36,6 +40,25 @@ use registry_api::RegistryApi;
 /// connection is dropped.
 const KEEPALIVE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
 const KEEPALIVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Serves `router` on `listener` until `stop` turns true.
+fn serve_http(
+    listener: TcpListener,
+    router: axum::Router,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let stopped = async move {
+            let _ = stop.wait_for(|stop| *stop).await;
+        };
+        if let Err(error) = axum::serve(listener, router)
+            .with_graceful_shutdown(stopped)
+            .await
+        {
+            tracing::warn!(%error, "an HTTP listener failed");
+        }
+    })
+}
 
 /// HTTP/2 flow-control windows. The HTTP/2 layer closes a connection whose unread small DATA
 /// frames cost more than half the connection window in framing overhead (a flood defence); a
@@ -66,6 +89,27 @@ pub enum ServeError {
     /// The register could not be loaded for checking.
     #[error("cannot load the register: {0}")]
     Store(#[from] crate::store::StoreError),
+    /// The metrics recorder could not be installed.
+    #[error("cannot serve metrics: {0}")]
+    Metrics(String),
+}
+
+/// Where the server listens: gRPC, and optionally Prometheus metrics (`--metrics-listen`) and
+/// the review page (`--http-listen`), each on a listener bound by the caller.
+pub struct Listeners {
+    pub grpc: TcpListener,
+    pub metrics: Option<TcpListener>,
+    pub review: Option<TcpListener>,
+}
+
+impl From<TcpListener> for Listeners {
+    fn from(grpc: TcpListener) -> Self {
+        Listeners {
+            grpc,
+            metrics: None,
+            review: None,
+        }
+    }
 }
 
 /// Serves the register over `listener` until `shutdown` resolves, then drains in-flight calls
@@ -76,13 +120,23 @@ pub enum ServeError {
 /// # Errors
 /// [`ServeError`] when the services cannot be built or the transport fails.
 pub async fn run<S: Store>(
-    listener: TcpListener,
+    listeners: impl Into<Listeners>,
     config: ServeConfig,
     store: S,
     shutdown: impl Future<Output = ()> + Send + 'static,
     ready: impl FnOnce(SocketAddr),
 ) -> Result<(), ServeError> {
+    let Listeners {
+        grpc: listener,
+        metrics: metrics_listener,
+        review: review_listener,
+    } = listeners.into();
     let address = listener.local_addr()?;
+    // Installed before the first call, so that every call is counted.
+    let recorder = metrics_listener
+        .as_ref()
+        .map(|_| prometheus::recorder().map_err(ServeError::Metrics))
+        .transpose()?;
     let store = Arc::new(store);
     let limits = config.limits;
 
@@ -132,14 +186,46 @@ pub async fn run<S: Store>(
         Arc::clone(&keys),
     ))
     .max_decoding_message_size(limits.max_request_bytes);
-    let checker = CheckerServer::new(CheckApi::new(Arc::clone(&store), live, cache, limits))
-        .max_decoding_message_size(limits.max_request_bytes);
+    let checker = CheckerServer::new(CheckApi::new(
+        Arc::clone(&store),
+        Arc::clone(&live),
+        cache,
+        limits,
+    ))
+    .max_decoding_message_size(limits.max_request_bytes);
 
     // Health flips to NOT_SERVING the moment the signal arrives, before the transport stops
     // accepting calls, so load balancers stop routing here first.
     let draining = Arc::new(Notify::new());
     let admission = AdmissionLayer::new(config.admission);
     let drain_timeout = config.drain_timeout;
+    let (stopping, stop_watch) = tokio::sync::watch::channel(false);
+    let mut side_servers = Vec::new();
+    if let (Some(listener), Some(recorder)) = (metrics_listener, recorder) {
+        tracing::info!(address = %listener.local_addr()?, "serving metrics at /metrics");
+        side_servers.push(serve_http(
+            listener,
+            prometheus::router(recorder, Arc::clone(&live)),
+            stop_watch.clone(),
+        ));
+    }
+    if let Some(listener) = review_listener {
+        // The page's checks go through the same layers as gRPC calls, in process.
+        let bridge = tower::ServiceBuilder::new()
+            .layer(ObserveLayer)
+            .layer(tower::util::MapResponseLayer::new(
+                status::explain_oversized_request(limits.max_request_bytes),
+            ))
+            .layer(AuthLayer::new(Arc::clone(&keys)))
+            .layer(admission.clone())
+            .service(checker.clone());
+        tracing::info!(address = %listener.local_addr()?, "serving the review page");
+        side_servers.push(serve_http(
+            listener,
+            review::router(bridge, limits.max_request_bytes),
+            stop_watch.clone(),
+        ));
+    }
     let signal = {
         let health = health.clone();
         let draining = Arc::clone(&draining);
@@ -149,6 +235,7 @@ pub async fn run<S: Store>(
             tracing::info!("shutting down: refusing new calls, draining in-flight calls");
             health.begin_shutdown().await;
             admission.close();
+            let _ = stopping.send(true);
             draining.notify_one();
             // Until the calls in progress finish, new ones get a clear UNAVAILABLE; only then
             // are the connections told to go away, since a call caught in a closing connection
@@ -173,6 +260,7 @@ pub async fn run<S: Store>(
         tracing::info!(mutual = tls.client_ca.is_some(), "serving TLS");
     }
     let server = builder
+        .layer(ObserveLayer)
         .layer(tower::util::MapResponseLayer::new(
             status::explain_oversized_request(limits.max_request_bytes),
         ))
@@ -199,6 +287,9 @@ pub async fn run<S: Store>(
         }
     };
     watcher.abort();
+    for side in side_servers {
+        side.abort();
+    }
     store.close().await;
     tracing::info!("store closed");
     outcome

@@ -213,3 +213,123 @@ async fn import_reports_bad_lines_by_number_and_imports_the_rest() {
         ]
     );
 }
+
+/// A folder of articles: one quoting rightly, one misquoting, one crediting the wrong person
+/// (in a subfolder), a hidden file, and a file that is not UTF-8.
+fn articles(quote: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a folder");
+    let write = |name: &str, text: &[u8]| {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("folders");
+        std::fs::write(path, text).expect("an article");
+    };
+    write("a-right.txt", format!("Marsh said: “{quote}”\n").as_bytes());
+    write(
+        "b-misquoted.txt",
+        format!("Intro.\nMarsh said: “{}”\n", quote.replace(" not", "")).as_bytes(),
+    );
+    write(
+        "more/c-misattributed.md",
+        format!("Bowen said: “{quote}”\n").as_bytes(),
+    );
+    write(".hidden.txt", b"never read");
+    dir
+}
+
+#[tokio::test]
+async fn checking_a_folder_streams_every_file_and_prints_a_table_sarif_or_json() {
+    let server = Server::start();
+    let quote = "We will not raise the fuel duty this year, whatever the models say.";
+    let (code, _, stderr) = cli(
+        &server.url(),
+        &["quote", "add", "--speaker", "Helen Marsh", quote],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let dir = articles(quote);
+    let folder = dir.path().to_str().expect("UTF-8 path");
+
+    let (code, stdout, stderr) = cli(&server.url(), &["check", folder]);
+    assert_eq!(code, 1, "something needs attention: {stdout}{stderr}");
+    let rows: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains(".txt") || l.contains(".md"))
+        .collect();
+    let row = |name: &str| {
+        *rows
+            .iter()
+            .find(|l| l.starts_with(&format!("{folder}/{name} ")))
+            .unwrap_or_else(|| panic!("no row for {name}:\n{stdout}"))
+    };
+    assert!(row("a-right.txt").trim_end().ends_with(" ok"), "{stdout}");
+    assert!(
+        row("b-misquoted.txt").ends_with("needs attention"),
+        "{stdout}"
+    );
+    assert!(
+        row("more/c-misattributed.md").ends_with("needs attention"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains(".hidden"),
+        "hidden files are left out: {stdout}"
+    );
+    // The findings that need attention come as diagnostics, the others do not.
+    assert!(
+        stdout.contains("b-misquoted.txt:2:14: misquoted"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("attribution misattributed"), "{stdout}");
+    assert!(!stdout.contains("a-right.txt:1:"), "{stdout}");
+    assert!(
+        stdout.contains("3 files: 3 quotations, 1 misquoted"),
+        "{stdout}"
+    );
+
+    // A glob, as SARIF for review tools.
+    let pattern = format!("{folder}/*.txt");
+    let (code, stdout, stderr) = cli(&server.url(), &["check", &pattern, "--format", "sarif"]);
+    assert_eq!(code, 1, "{stderr}");
+    let log: Value = serde_json::from_str(&stdout).expect("SARIF is JSON");
+    assert_eq!(log["version"], "2.1.0");
+    let run = &log["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "verbatim");
+    assert_eq!(run["artifacts"].as_array().expect("artifacts").len(), 2);
+    let results = run["results"].as_array().expect("results");
+    assert_eq!(results.len(), 1, "{results:?}");
+    let result = &results[0];
+    assert_eq!(result["ruleId"], "misquoted");
+    assert_eq!(result["level"], "error", "a dropped negation is serious");
+    let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
+    assert_eq!(
+        rules[result["ruleIndex"].as_u64().expect("an index") as usize]["id"],
+        "misquoted"
+    );
+    let location = &result["locations"][0]["physicalLocation"];
+    assert!(
+        location["artifactLocation"]["uri"]
+            .as_str()
+            .expect("a uri")
+            .ends_with("b-misquoted.txt")
+    );
+    assert_eq!(location["region"]["startLine"], 2);
+    assert_eq!(location["region"]["startColumn"], 14);
+
+    // JSON: one object per file and the totals.
+    let (code, stdout, _) = cli(&server.url(), &["--json", "check", folder]);
+    assert_eq!(code, 1);
+    let json: Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(json["files"].as_array().expect("files").len(), 3);
+    assert_eq!(json["total"]["misquoted"], 1);
+    assert_eq!(json["total"]["attribution_misattributed"], 1);
+
+    // A file that cannot be read is reported, the rest still checked, and the exit code says so.
+    std::fs::write(dir.path().join("d-binary.txt"), [0xff, 0xfe, 0x00]).expect("a file");
+    let (code, stdout, _) = cli(&server.url(), &["check", folder]);
+    assert_eq!(code, 2, "{stdout}");
+    assert!(stdout.contains("not checked"), "{stdout}");
+    assert!(stdout.contains("; 1 not checked"), "{stdout}");
+
+    let (code, _, stderr) = cli(&server.url(), &["check", &format!("{folder}/*.pdf")]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no file matches"), "{stderr}");
+}

@@ -73,15 +73,31 @@ impl Server {
         Server::start_on_within(url, extra, START_TIMEOUT)
     }
 
+    /// Starts a server on a fresh temporary store with extra `serve` flags, logging what the
+    /// `RUST_LOG`-style `filter` lets through.
+    pub fn start_logging(extra: &[&str], filter: &str) -> Server {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let url = format!("sqlite://{}", dir.path().join("register.db").display());
+        let mut server = Server::launch(&url, extra, START_TIMEOUT, filter);
+        server._dir = Some(dir);
+        server
+    }
+
     /// Starts a server on the store at `url` with extra `serve` flags, allowing it `timeout` to
     /// load its register and print its address.
     pub fn start_on_within(url: &str, extra: &[&str], timeout: Duration) -> Server {
+        Server::launch(url, extra, timeout, "info")
+    }
+
+    fn launch(url: &str, extra: &[&str], timeout: Duration, filter: &str) -> Server {
         let mut child = Command::new(BINARY)
             .args(["serve", "--listen", "127.0.0.1:0", "--store", url])
             .args(extra)
             .env_remove("VERBATIM_LISTEN")
             .env_remove("VERBATIM_STORE")
-            .env("RUST_LOG", "info")
+            .env_remove("VERBATIM_METRICS_LISTEN")
+            .env_remove("VERBATIM_HTTP_LISTEN")
+            .env("RUST_LOG", filter)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -176,6 +192,22 @@ impl Server {
     pub fn log_text(&self) -> String {
         self.log.lock().expect("log lock").join("\n")
     }
+
+    /// The address of a side listener the server announced as `PREFIX http://ADDR/…` (the
+    /// metrics or the review page), once it is listening.
+    pub fn announced(&self, prefix: &str) -> SocketAddr {
+        let log = self.log_text();
+        let line = log
+            .lines()
+            .find_map(|line| line.strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("the server did not announce `{prefix}`:\n{log}"));
+        line.trim()
+            .trim_start_matches("http://")
+            .split('/')
+            .next()
+            .and_then(|address| address.parse().ok())
+            .unwrap_or_else(|| panic!("no address in `{line}`"))
+    }
 }
 
 impl Drop for Server {
@@ -183,6 +215,124 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `text` without terminal colour codes (ESC `[` … `m`), as the server's log has them.
+pub fn without_colours(text: &str) -> String {
+    let mut plain = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            chars.by_ref().find(|&c| c == 'm');
+        } else {
+            plain.push(c);
+        }
+    }
+    plain
+}
+
+/// One HTTP/1.1 exchange on loopback: (status, headers in lowercase, body).
+pub fn http(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, Vec<(String, String)>, String) {
+    http_within(
+        Duration::from_secs(30),
+        address,
+        method,
+        path,
+        headers,
+        body,
+    )
+}
+
+/// [`http`], waiting at most `timeout` for the answer.
+pub fn http_within(
+    timeout: Duration,
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, Vec<(String, String)>, String) {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(address).expect("connect");
+    stream.set_read_timeout(Some(timeout)).expect("timeout");
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).expect("send");
+    // Read the head, then as much body as it announces (not every server closes the
+    // connection when asked to).
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 16 * 1024];
+    let head_end = loop {
+        if let Some(at) = received.windows(4).position(|w| w == b"\r\n\r\n") {
+            break at;
+        }
+        let n = stream.read(&mut buffer).expect("receive");
+        assert!(
+            n > 0,
+            "the connection closed before the response head ended"
+        );
+        received.extend_from_slice(&buffer[..n]);
+    };
+    let head = String::from_utf8(received[..head_end].to_vec()).expect("UTF-8 head");
+    let mut body = received[head_end + 4..].to_vec();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|line| line.split(' ').nth(1))
+        .and_then(|code| code.parse().ok())
+        .expect("a status line");
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_lowercase(), value.trim().to_owned()))
+        .collect();
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.to_lowercase())
+    };
+    if let Some(length) = header("content-length").and_then(|l| l.parse::<usize>().ok()) {
+        while body.len() < length {
+            let n = stream.read(&mut buffer).expect("receive");
+            assert!(n > 0, "the connection closed before the body ended");
+            body.extend_from_slice(&buffer[..n]);
+        }
+        body.truncate(length);
+    } else {
+        stream.read_to_end(&mut body).expect("receive");
+    }
+    let body = String::from_utf8(body).expect("a UTF-8 body");
+    let chunked = header("transfer-encoding").is_some_and(|v| v.contains("chunked"));
+    (status, headers, if chunked { unchunk(&body) } else { body })
+}
+
+/// The payload of a chunked HTTP/1.1 body.
+fn unchunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if size == 0 {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = &rest[size + 2..];
+    }
+    out
 }
 
 /// Runs the CLI against `server` and returns (exit code, stdout, stderr).
