@@ -105,7 +105,9 @@ pub struct Quote {
 /// What the in-memory index keeps of a registered quotation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexEntry {
-    /// Everyone credited, in registration order: what attribution compares the text with.
+    /// Everyone credited, in registration order, with only what attribution compares the text
+    /// with: speaker, aliases and outlet (source URL and times are left empty, which keeps
+    /// loading a register of millions quick).
     pub attributions: Vec<Attribution>,
     /// Position in registration order.
     pub seq: i64,

@@ -71,6 +71,8 @@ struct Names {
 pub(super) struct Sources {
     speakers: Vec<Names>,
     speaker_ids: HashMap<String, u32>,
+    /// Speakers by their name as written, for names met before.
+    speaker_names: HashMap<String, u32>,
     /// Outlets by interned id; the names are empty until the outlet itself is known.
     outlets: Vec<(String, Names)>,
     outlet_ids: HashMap<String, u32>,
@@ -82,15 +84,25 @@ impl Sources {
     pub fn intern(&mut self, attribution: &Attribution) -> Vec<SourceRef> {
         let mut refs = Vec::with_capacity(2);
         if !attribution.speaker.trim().is_empty() {
-            let key = speaker_key(&attribution.speaker);
-            let next = u32::try_from(self.speakers.len()).expect("fewer than 4 billion speakers");
-            let id = *self.speaker_ids.entry(key).or_insert_with(|| {
-                self.speakers.push(Names {
-                    name: attribution.speaker.clone(),
-                    aliases: Vec::new(),
-                });
-                next
-            });
+            // A name seen before as written skips making its key: a register of millions names
+            // the same speakers over and over.
+            let id = match self.speaker_names.get(&attribution.speaker) {
+                Some(&id) => id,
+                None => {
+                    let key = speaker_key(&attribution.speaker);
+                    let next =
+                        u32::try_from(self.speakers.len()).expect("fewer than 4 billion speakers");
+                    let id = *self.speaker_ids.entry(key).or_insert_with(|| {
+                        self.speakers.push(Names {
+                            name: attribution.speaker.clone(),
+                            aliases: Vec::new(),
+                        });
+                        next
+                    });
+                    self.speaker_names.insert(attribution.speaker.clone(), id);
+                    id
+                }
+            };
             let names = &mut self.speakers[id as usize];
             for alias in &attribution.speaker_aliases {
                 if !names.aliases.contains(alias) {
@@ -158,7 +170,9 @@ impl Sources {
         let names = |n: &Names| n.name.len() + n.aliases.iter().map(String::len).sum::<usize>();
         self.speakers.iter().map(names).sum::<usize>()
             + self.speakers.capacity() * size_of::<Names>()
-            + self.speaker_ids.capacity() * (size_of::<String>() + 4)
+            + (self.speaker_ids.capacity() + self.speaker_names.capacity())
+                * (size_of::<String>() + 4)
+            + self.speaker_names.keys().map(String::len).sum::<usize>()
             + self
                 .outlets
                 .iter()

@@ -274,6 +274,30 @@ fn quote_from_row(row: &PgRow) -> Result<Quote, StoreError> {
     })
 }
 
+/// The columns of an index entry's credits (see [`IndexEntry::attributions`]).
+const CREDIT_COLUMNS: &str = "quote_seq, speaker, speaker_aliases, outlet_id";
+
+/// (quote seq, credit) of each row of [`CREDIT_COLUMNS`].
+fn credit_rows_of(found: &[PgRow]) -> Result<Vec<(i64, Attribution)>, StoreError> {
+    found
+        .iter()
+        .map(|row| {
+            let credit = Attribution {
+                speaker: row.try_get("speaker").map_err(classify)?,
+                speaker_aliases: from_json(
+                    "attributions.speaker_aliases",
+                    row.try_get("speaker_aliases").map_err(classify)?,
+                )?,
+                outlet_id: row.try_get("outlet_id").map_err(classify)?,
+                source_url: String::new(),
+                published_at: None,
+                registered_at: 0,
+            };
+            Ok((row.try_get("quote_seq").map_err(classify)?, credit))
+        })
+        .collect()
+}
+
 /// (quote seq, attribution) of each attribution row.
 fn attribution_rows_of(found: &[PgRow]) -> Result<Vec<(i64, Attribution)>, StoreError> {
     found
@@ -487,14 +511,14 @@ async fn entries_by_seq(
         .map(entry_from_row)
         .collect::<Result<Vec<_>, StoreError>>()?;
     let found = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {ATTRIBUTION_COLUMNS} FROM attributions WHERE quote_seq = ANY($1) \
+        "SELECT {CREDIT_COLUMNS} FROM attributions WHERE quote_seq = ANY($1) \
          ORDER BY quote_seq, id"
     )))
     .bind(seqs)
     .fetch_all(&mut *conn)
     .await
     .map_err(classify)?;
-    attach_to_entries(&mut entries, attribution_rows_of(&found)?);
+    attach_to_entries(&mut entries, credit_rows_of(&found)?);
     Ok(entries.into_iter().map(|e| (e.seq, e)).collect())
 }
 
@@ -682,7 +706,7 @@ impl Store for PgStore {
             return Ok(entries);
         };
         let found = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {ATTRIBUTION_COLUMNS} FROM attributions WHERE quote_seq BETWEEN $1 AND $2 \
+            "SELECT {CREDIT_COLUMNS} FROM attributions WHERE quote_seq BETWEEN $1 AND $2 \
              ORDER BY quote_seq, id"
         )))
         .bind(first.seq)
@@ -690,7 +714,7 @@ impl Store for PgStore {
         .fetch_all(&self.pool)
         .await
         .map_err(classify)?;
-        attach_to_entries(&mut entries, attribution_rows_of(&found)?);
+        attach_to_entries(&mut entries, credit_rows_of(&found)?);
         Ok(entries)
     }
 

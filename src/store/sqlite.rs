@@ -42,6 +42,9 @@ const MIGRATIONS: &[(i64, &str)] = &[
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a caller waits for a free connection before the store counts as unavailable.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How much of the database file SQLite may map into memory (address space, not memory: the
+/// kernel pages it in and out).
+const MMAP_BYTES: u64 = 64 << 30;
 /// Rows the driver may buffer between SQLite's thread and the caller.
 const ROW_BUFFER: usize = 4_096;
 /// Connections that serve reads concurrently with the writer.
@@ -87,7 +90,10 @@ impl SqliteStore {
             // The driver hands rows from SQLite's thread to ours through a channel; a deep one
             // lets SQLite run ahead instead of waking us every few rows (loading a register of
             // millions at start).
-            .row_buffer_size(ROW_BUFFER);
+            .row_buffer_size(ROW_BUFFER)
+            // Reading pages through a memory map rather than a copy per read: loading a
+            // register of millions reads every page once, and the kernel's cache holds them.
+            .pragma("mmap_size", MMAP_BYTES.to_string());
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
 
         let writer = SqlitePoolOptions::new()
@@ -247,6 +253,29 @@ fn quote_from_row(row: &SqliteRow) -> Result<Quote, StoreError> {
         }),
         registered_at: row.try_get("registered_at").map_err(classify)?,
     })
+}
+
+/// The columns of an index entry's credits (see [`IndexEntry::attributions`]).
+const CREDIT_COLUMNS: &str = "quote_seq, speaker, speaker_aliases, outlet_id";
+
+/// (quote seq, credit) of each row of [`CREDIT_COLUMNS`].
+fn credit_rows_of(rows: &[SqliteRow]) -> Result<Vec<(i64, Attribution)>, StoreError> {
+    rows.iter()
+        .map(|row| {
+            let credit = Attribution {
+                speaker: row.try_get("speaker").map_err(classify)?,
+                speaker_aliases: from_json(
+                    "attributions.speaker_aliases",
+                    row.try_get("speaker_aliases").map_err(classify)?,
+                )?,
+                outlet_id: row.try_get("outlet_id").map_err(classify)?,
+                source_url: String::new(),
+                published_at: None,
+                registered_at: 0,
+            };
+            Ok((row.try_get("quote_seq").map_err(classify)?, credit))
+        })
+        .collect()
 }
 
 fn attribution_from_row(row: &SqliteRow) -> Result<Attribution, StoreError> {
@@ -484,10 +513,9 @@ async fn entries_by_seq(
         .iter()
         .map(entry_from_row)
         .collect::<Result<Vec<_>, StoreError>>()?;
-    let mut query = QueryBuilder::<Sqlite>::new(
-        "SELECT quote_seq, speaker, speaker_aliases, outlet_id, source_url, published_at, \
-         registered_at FROM attributions WHERE quote_seq IN (",
-    );
+    let mut query = QueryBuilder::<Sqlite>::new(format!(
+        "SELECT {CREDIT_COLUMNS} FROM attributions WHERE quote_seq IN ("
+    ));
     let mut list = query.separated(", ");
     for seq in seqs {
         list.push_bind(*seq);
@@ -498,7 +526,7 @@ async fn entries_by_seq(
         .fetch_all(&mut *conn)
         .await
         .map_err(classify)?;
-    attach_to_entries(&mut entries, attribution_rows_of(&found)?);
+    attach_to_entries(&mut entries, credit_rows_of(&found)?);
     Ok(entries.into_iter().map(|e| (e.seq, e)).collect())
 }
 
@@ -722,17 +750,16 @@ impl Store for SqliteStore {
             return Ok(entries);
         };
         // The page's attributions in one range scan rather than one query per quote.
-        let rows = sqlx::query(
-            "SELECT quote_seq, speaker, speaker_aliases, outlet_id, source_url, published_at, \
-             registered_at FROM attributions WHERE quote_seq BETWEEN ? AND ? \
-             ORDER BY quote_seq, id",
-        )
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {CREDIT_COLUMNS} FROM attributions WHERE quote_seq BETWEEN ? AND ? \
+             ORDER BY quote_seq, id"
+        )))
         .bind(first.seq)
         .bind(last.seq)
         .fetch_all(&self.reader)
         .await
         .map_err(classify)?;
-        attach_to_entries(&mut entries, attribution_rows_of(&rows)?);
+        attach_to_entries(&mut entries, credit_rows_of(&rows)?);
         Ok(entries)
     }
 
