@@ -42,9 +42,6 @@ const MIGRATIONS: &[(i64, &str)] = &[
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a caller waits for a free connection before the store counts as unavailable.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
-/// How much of the database file SQLite may map into memory (address space, not memory: the
-/// kernel pages it in and out).
-const MMAP_BYTES: u64 = 64 << 30;
 /// Rows the driver may buffer between SQLite's thread and the caller.
 const ROW_BUFFER: usize = 4_096;
 /// Connections that serve reads concurrently with the writer.
@@ -90,10 +87,7 @@ impl SqliteStore {
             // The driver hands rows from SQLite's thread to ours through a channel; a deep one
             // lets SQLite run ahead instead of waking us every few rows (loading a register of
             // millions at start).
-            .row_buffer_size(ROW_BUFFER)
-            // Reading pages through a memory map rather than a copy per read: loading a
-            // register of millions reads every page once, and the kernel's cache holds them.
-            .pragma("mmap_size", MMAP_BYTES.to_string());
+            .row_buffer_size(ROW_BUFFER);
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
 
         let writer = SqlitePoolOptions::new()
