@@ -131,11 +131,17 @@ fn loaded_figures(log: &str) -> Option<(u64, u64)> {
 
 fn print_interval(interval: &load::Interval, length: Duration) {
     println!(
-        "{:>7.0?}  {:>9.0}  {:>9.2?}  {:>9.2?}  {:>9.2?}  {:>6}  {:>8}",
+        "{:>7.0?}  {:>9.0}  {:>9.2?}  {:>9.2?}  {:>9.2?}  {:>9}  {:>9.2?}  {:>6}  {:>8}",
         interval.at,
         interval.rate(length),
         interval.p50,
         interval.p99,
+        interval.check_p99,
+        if interval.registrations == 0 {
+            "-".to_string()
+        } else {
+            format!("{:.2?}", interval.registration_p99)
+        },
         interval.max,
         interval.errors,
         interval
@@ -199,7 +205,7 @@ async fn main() {
         &planted,
         ARTICLE_BYTES,
     ));
-    let header = "   time  requests/s        p50        p99        max  errors  rss MiB";
+    let header = "   time  requests/s        p50        p99  check p99    reg p99        max  errors  rss MiB";
     if soak {
         let minutes = env_number("LOADGEN_MINUTES", 10);
         let fresh: Vec<String> = (size..size + FRESH)
@@ -275,6 +281,8 @@ async fn main() {
                 errors: 0,
                 p50: load::percentile(&outcome.latencies, 0.50),
                 p99: load::percentile(&outcome.latencies, 0.99),
+                check_p99: load::percentile(&outcome.latencies, 0.99),
+                registration_p99: Duration::ZERO,
                 max: outcome.latencies.last().copied().unwrap_or_default(),
                 rss_mib: load::memory_mib(server.pid()).map(|(rss, _)| rss),
             };

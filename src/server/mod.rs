@@ -36,6 +36,12 @@ use check_api::CheckApi;
 use quote_cache::QuoteCache;
 use registry_api::RegistryApi;
 
+/// How long, once the calls in progress have finished, new calls still get UNAVAILABLE before the
+/// connections are told to go away: a caller whose call just completed sends its next one within
+/// moments, and should learn of the shutdown from that clear refusal, not from a connection
+/// closed under its request (a transport error most clients cannot tell from a crash).
+const SHUTDOWN_LINGER: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// How often an idle connection is pinged, and how long the answer may take before the
 /// connection is dropped.
 const KEEPALIVE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
@@ -240,7 +246,11 @@ pub async fn run<S: Store>(
             // Until the calls in progress finish, new ones get a clear UNAVAILABLE; only then
             // are the connections told to go away, since a call caught in a closing connection
             // would only see it cancelled.
+            let began = tokio::time::Instant::now();
             let _ = tokio::time::timeout(drain_timeout, admission.drained()).await;
+            let deadline = began + drain_timeout;
+            tokio::time::sleep_until(deadline.min(tokio::time::Instant::now() + SHUTDOWN_LINGER))
+                .await;
         }
     };
 

@@ -46,6 +46,9 @@ pub struct Interval {
     pub errors: usize,
     pub p50: Duration,
     pub p99: Duration,
+    /// p99 of the checks alone, and of the registrations alone (zero when there were none).
+    pub check_p99: Duration,
+    pub registration_p99: Duration,
     pub max: Duration,
     /// The server's resident memory at the interval's end, in MiB, when its pid is known.
     pub rss_mib: Option<u64>,
@@ -225,6 +228,15 @@ fn summarize(
     let mut latencies: Vec<Duration> = current.iter().map(|s| s.latency).collect();
     latencies.sort_unstable();
     let registrations = current.iter().filter(|s| s.registration).count();
+    let p99_of = |registration: bool| {
+        let mut kind: Vec<Duration> = current
+            .iter()
+            .filter(|s| s.registration == registration)
+            .map(|s| s.latency)
+            .collect();
+        kind.sort_unstable();
+        percentile(&kind, 0.99)
+    };
     let errors = current.iter().filter(|s| s.error.is_some()).count();
     let interval = Interval {
         at: began.elapsed(),
@@ -233,6 +245,8 @@ fn summarize(
         errors,
         p50: percentile(&latencies, 0.50),
         p99: percentile(&latencies, 0.99),
+        check_p99: p99_of(false),
+        registration_p99: p99_of(true),
         max: latencies.last().copied().unwrap_or_default(),
         rss_mib: server_pid.and_then(memory_mib).map(|(rss, _)| rss),
     };

@@ -75,11 +75,13 @@ async fn thirty_seconds_of_mixed_load_from_64_callers_without_an_error_or_growin
         Some(server.pid()),
         |i| {
             eprintln!(
-                "{:>5.1?}  {:>6.0} calls/s  p50 {:>8.2?}  p99 {:>8.2?}  errors {}  rss {} MiB",
+                "{:>5.1?}  {:>6.0} calls/s  p50 {:>8.2?}  p99 {:>8.2?} (checks {:.2?}, registrations {:.2?})  errors {}  rss {} MiB",
                 i.at,
                 i.rate(interval),
                 i.p50,
                 i.p99,
+                i.check_p99,
+                i.registration_p99,
                 i.errors,
                 i.rss_mib.unwrap_or(0)
             )
