@@ -221,7 +221,12 @@ async fn kill_9_in_the_middle_of_registration_streams(store_url: &str) {
         "a quotation gained a second attribution"
     );
     eprintln!(
-        "{} acknowledged, {} stored after the kill, {} streams unanswered",
+        "{}: {} acknowledged, {} stored after the kill, {} streams unanswered",
+        if store_url.starts_with("postgres") {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        },
         sent.acknowledged.len(),
         stored.len(),
         sent.unanswered.len()

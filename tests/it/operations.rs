@@ -216,6 +216,12 @@ async fn the_review_pages_json_check_needs_the_same_keys_as_grpc() {
             .any(|(n, v)| n == "content-type" && v.starts_with("text/html"))
     );
     assert!(
+        headers.iter().any(|(n, v)| n == "content-security-policy"
+            && v.contains("script-src 'self'")
+            && v.contains("frame-ancestors 'none'")),
+        "{headers:?}"
+    );
+    assert!(
         html.contains("/review.js") && html.contains("<textarea"),
         "{html}"
     );
