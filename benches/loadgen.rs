@@ -5,6 +5,9 @@
 //! per quotation, then `CheckText` with 5 KB articles at 1, 16 and 64 concurrent callers:
 //! requests/s, p50, p99.
 //!
+//! `LOADGEN_REGISTER_EVERY=N` makes one call in N of each level a registration (1: only
+//! registrations), reported apart.
+//!
 //! `LOADGEN_MODE=soak cargo bench --bench loadgen`: nine checks to one registration from 64
 //! callers for `LOADGEN_MINUTES` (default 10): p99 and resident memory each minute. It fails on
 //! any error, or when memory keeps growing after the first two minutes.
@@ -165,9 +168,10 @@ async fn main() {
     let sentences = corpus::sentences(&all_articles[80..]);
     let register = prepared_register(&sentences, size).await;
 
-    // The soak registers quotations: it works on a copy, so the prepared register stays as is.
+    // A run that registers quotations works on a copy, so the prepared register stays as is.
+    let registers = soak || env_number("LOADGEN_REGISTER_EVERY", 0) > 0;
     let copy = tempfile::tempdir_in(register.parent().expect("a folder")).expect("a folder");
-    let store_path = if soak {
+    let store_path = if registers {
         let target = copy.path().join("register.db");
         std::fs::copy(&register, &target).expect("copy the register");
         target
@@ -255,17 +259,29 @@ async fn main() {
                     .collect()
             },
         );
-        println!("CheckText, 5 KB articles with three registered quotations, {seconds} s a level");
+        // One call in this many registers a fresh quotation (0: checks only; 1: registrations only).
+        let register_every = env_number("LOADGEN_REGISTER_EVERY", 0);
+        let fresh: Arc<Vec<String>> = Arc::new(if register_every == 0 {
+            Vec::new()
+        } else {
+            (size..size + FRESH)
+                .map(|i| corpus::generated_quote(&sentences, &vocabulary, i))
+                .collect()
+        });
+        println!(
+            "CheckText, 5 KB articles with three registered quotations, {seconds} s a level; \
+             one call in {register_every} a registration (0: none)"
+        );
         println!("callers {header}");
         for callers in levels {
             let length = Duration::from_secs(seconds);
             let outcome = load::run(
                 server.channel().await,
                 Arc::clone(&articles),
-                Arc::new(Vec::new()),
+                Arc::clone(&fresh),
                 &load::Load {
                     callers,
-                    register_every: 0,
+                    register_every,
                     duration: length,
                     interval: length,
                 },
@@ -276,13 +292,13 @@ async fn main() {
             assert_eq!(outcome.total_errors, 0, "errors: {:?}", outcome.errors);
             let whole = load::Interval {
                 at: outcome.elapsed,
-                checks: outcome.latencies.len(),
-                registrations: 0,
+                checks: outcome.check_latencies.len(),
+                registrations: outcome.registration_latencies.len(),
                 errors: 0,
                 p50: load::percentile(&outcome.latencies, 0.50),
                 p99: load::percentile(&outcome.latencies, 0.99),
-                check_p99: load::percentile(&outcome.latencies, 0.99),
-                registration_p99: Duration::ZERO,
+                check_p99: load::percentile(&outcome.check_latencies, 0.99),
+                registration_p99: load::percentile(&outcome.registration_latencies, 0.99),
                 max: outcome.latencies.last().copied().unwrap_or_default(),
                 rss_mib: load::memory_mib(server.pid()).map(|(rss, _)| rss),
             };

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod check_api;
 pub mod convert;
 mod follower;
+mod group_commit;
 mod health;
 pub mod observe;
 mod prometheus;

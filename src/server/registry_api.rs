@@ -8,6 +8,7 @@ use tonic::{Request, Response, Status, Streaming};
 
 use super::auth::{self, KeyRing};
 use super::convert::{self, FieldError};
+use super::group_commit::GroupCommit;
 use super::quote_cache::QuoteCache;
 use super::status::{self, ApiError};
 use crate::checker::LiveRegister;
@@ -31,6 +32,8 @@ pub struct RegistryApi<S> {
     cache: Arc<QuoteCache>,
     /// The keys this server accepts: a key made or revoked here applies here at once.
     keys: Arc<KeyRing>,
+    /// Single registrations, committed in groups.
+    commits: GroupCommit,
 }
 
 impl<S: Store> RegistryApi<S> {
@@ -43,6 +46,7 @@ impl<S: Store> RegistryApi<S> {
         keys: Arc<KeyRing>,
     ) -> Self {
         RegistryApi {
+            commits: GroupCommit::start(Arc::clone(&store)),
             store,
             limits,
             live,
@@ -133,14 +137,11 @@ impl<S: Store> Registry for RegistryApi<S> {
     ) -> Result<Response<pb::RegisterQuoteResponse>, Status> {
         let actor = auth::actor_of(&request);
         let quote = convert::new_quote_from_proto(request.into_inner(), &self.limits)?;
-        let outcomes = self
-            .store
-            .register_quotes(std::slice::from_ref(&quote), &actor)
-            .await?;
-        let created = match outcomes.first() {
-            Some(Registration::Created) => true,
-            Some(Registration::Existing) => false,
-            Some(Registration::UnknownOutlet) | None => {
+        let (quote, outcome) = self.commits.register(quote, actor).await?;
+        let created = match outcome {
+            Registration::Created => true,
+            Registration::Existing => false,
+            Registration::UnknownOutlet => {
                 return Err(Self::unknown_outlet(&quote.attribution.outlet_id).into());
             }
         };

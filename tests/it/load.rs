@@ -68,8 +68,10 @@ pub struct Outcome {
     /// The first few errors, as the callers saw them.
     pub errors: Vec<String>,
     pub total_errors: usize,
-    /// Every call's latency, sorted.
+    /// Every call's latency, sorted; and the checks' and registrations' apart.
     pub latencies: Vec<Duration>,
+    pub check_latencies: Vec<Duration>,
+    pub registration_latencies: Vec<Duration>,
     pub elapsed: Duration,
 }
 
@@ -203,6 +205,8 @@ pub async fn run(
     }
     outcome.elapsed = began.elapsed();
     outcome.latencies.sort_unstable();
+    outcome.check_latencies.sort_unstable();
+    outcome.registration_latencies.sort_unstable();
     outcome
 }
 
@@ -216,6 +220,11 @@ fn fold(current: &mut Vec<Sample>, outcome: &mut Outcome) {
             }
         }
         outcome.latencies.push(sample.latency);
+        if sample.registration {
+            outcome.registration_latencies.push(sample.latency);
+        } else {
+            outcome.check_latencies.push(sample.latency);
+        }
     }
 }
 
