@@ -62,32 +62,33 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let mut config = ServeConfig::from(&args);
     config.tls = verbatim::config::TlsFiles::from_args(&args)?;
     let redacted = verbatim::store::redact_url(&args.store);
-    let ready = |address| eprintln!("listening on {address}");
     if args.store.starts_with("postgres:") || args.store.starts_with("postgresql:") {
         let store = PgStore::open(&args.store, args.pg_settings()).await?;
-        tracing::info!(store = %redacted, "store open");
-        refuse_open_network_without_keys(&args, &store).await?;
-        server::run(
-            listeners(&args).await?,
-            config,
-            store,
-            shutdown_signal(),
-            ready,
-        )
-        .await?;
+        serve_store(&args, config, store, &redacted).await
     } else {
         let store = SqliteStore::open(&args.store).await?;
-        tracing::info!(store = %redacted, "store open");
-        refuse_open_network_without_keys(&args, &store).await?;
-        server::run(
-            listeners(&args).await?,
-            config,
-            store,
-            shutdown_signal(),
-            ready,
-        )
-        .await?;
+        serve_store(&args, config, store, &redacted).await
     }
+}
+
+/// Serves `store`, once it is open, until a shutdown signal.
+async fn serve_store<S: verbatim::store::Store>(
+    args: &ServeArgs,
+    config: ServeConfig,
+    store: S,
+    redacted: &str,
+) -> anyhow::Result<()> {
+    tracing::info!(store = %redacted, "store open");
+    refuse_open_network_without_keys(args, &store).await?;
+    let ready = |address| eprintln!("listening on {address}");
+    server::run(
+        listeners(args).await?,
+        config,
+        store,
+        shutdown_signal(),
+        ready,
+    )
+    .await?;
     Ok(())
 }
 

@@ -202,7 +202,7 @@ pub async fn check_all(
         if let Some(error) = &response.error {
             outcomes[index].result = Err(format!(
                 "{}: {}",
-                client::code_name(tonic::Code::from_i32(error.code)),
+                crate::proto::code_name(tonic::Code::from_i32(error.code)),
                 error.message
             ));
             continue;

@@ -177,35 +177,15 @@ pub fn describe(status: tonic::Status) -> anyhow::Error {
             "{}: {}: the connection failed. For a TLS server pass --tls-ca (the CA that signed \
              its certificate); if it asks for mutual TLS, --tls-client-cert and --tls-client-key \
              too; a plaintext server takes an http:// address",
-            code_name(status.code()),
+            crate::proto::code_name(status.code()),
             status.message()
         );
     }
-    anyhow!("{}: {}", code_name(status.code()), status.message())
-}
-
-/// The canonical upper-case name of a status code, as grpc documents them.
-pub fn code_name(code: tonic::Code) -> &'static str {
-    use tonic::Code;
-    match code {
-        Code::Ok => "OK",
-        Code::Cancelled => "CANCELLED",
-        Code::Unknown => "UNKNOWN",
-        Code::InvalidArgument => "INVALID_ARGUMENT",
-        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
-        Code::NotFound => "NOT_FOUND",
-        Code::AlreadyExists => "ALREADY_EXISTS",
-        Code::PermissionDenied => "PERMISSION_DENIED",
-        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
-        Code::FailedPrecondition => "FAILED_PRECONDITION",
-        Code::Aborted => "ABORTED",
-        Code::OutOfRange => "OUT_OF_RANGE",
-        Code::Unimplemented => "UNIMPLEMENTED",
-        Code::Internal => "INTERNAL",
-        Code::Unavailable => "UNAVAILABLE",
-        Code::DataLoss => "DATA_LOSS",
-        Code::Unauthenticated => "UNAUTHENTICATED",
-    }
+    anyhow!(
+        "{}: {}",
+        crate::proto::code_name(status.code()),
+        status.message()
+    )
 }
 
 /// Parses RFC 3339 (`2024-01-29T10:00:00Z`) or a bare date (`2024-01-29`, taken as midnight UTC).

@@ -199,7 +199,7 @@ pub async fn run(connection: &mut Connection, file: &str) -> anyhow::Result<Impo
             Ok(_) => summary.outlets_updated += 1,
             Err(status) => summary.rejected.push(RejectedLine {
                 line: number,
-                code: client::code_name(status.code()).into(),
+                code: crate::proto::code_name(status.code()).into(),
                 reason: status.message().into(),
             }),
         }
@@ -252,7 +252,7 @@ pub async fn run(connection: &mut Connection, file: &str) -> anyhow::Result<Impo
             .unwrap_or(0);
         summary.rejected.push(RejectedLine {
             line,
-            code: client::code_name(tonic::Code::from(rejected.code)).into(),
+            code: crate::proto::code_name(tonic::Code::from(rejected.code)).into(),
             reason: rejected.reason,
         });
     }
@@ -267,7 +267,7 @@ pub async fn run(connection: &mut Connection, file: &str) -> anyhow::Result<Impo
             Ok(_) => summary.quotes_retracted += 1,
             Err(status) => summary.rejected.push(RejectedLine {
                 line: number,
-                code: client::code_name(status.code()).into(),
+                code: crate::proto::code_name(status.code()).into(),
                 reason: status.message().into(),
             }),
         }

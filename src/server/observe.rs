@@ -95,29 +95,6 @@ fn grpc_code(headers: &http::HeaderMap) -> Option<Code> {
     Some(Code::from_i32(value.parse().ok()?))
 }
 
-/// The name of a status code as gRPC spells it (`OK`, `NOT_FOUND`, …): the `code` label.
-fn code_name(code: Code) -> &'static str {
-    match code {
-        Code::Ok => "OK",
-        Code::Cancelled => "CANCELLED",
-        Code::Unknown => "UNKNOWN",
-        Code::InvalidArgument => "INVALID_ARGUMENT",
-        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
-        Code::NotFound => "NOT_FOUND",
-        Code::AlreadyExists => "ALREADY_EXISTS",
-        Code::PermissionDenied => "PERMISSION_DENIED",
-        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
-        Code::FailedPrecondition => "FAILED_PRECONDITION",
-        Code::Aborted => "ABORTED",
-        Code::OutOfRange => "OUT_OF_RANGE",
-        Code::Unimplemented => "UNIMPLEMENTED",
-        Code::Internal => "INTERNAL",
-        Code::Unavailable => "UNAVAILABLE",
-        Code::DataLoss => "DATA_LOSS",
-        Code::Unauthenticated => "UNAUTHENTICATED",
-    }
-}
-
 /// What is known of a call until it ends.
 struct Call {
     span: tracing::Span,
@@ -129,7 +106,7 @@ impl Call {
     fn finish(&self, code: Code) {
         let (service, method) = self.labels;
         let elapsed = self.started.elapsed();
-        let name = code_name(code);
+        let name = crate::proto::code_name(code);
         self.span.record("code", tracing::field::display(name));
         metrics::counter!(
             "verbatim_grpc_requests_total",

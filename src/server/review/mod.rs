@@ -163,7 +163,7 @@ async fn check<C: CheckerService>(
                 .and_then(|v| v.to_str().ok().map(str::to_owned));
             problem(
                 http_status(status.code()),
-                code_name(status.code()),
+                crate::proto::code_name(status.code()),
                 status.message().to_owned(),
                 id,
             )
@@ -208,20 +208,6 @@ fn http_status(code: Code) -> StatusCode {
         Code::Unimplemented => StatusCode::NOT_IMPLEMENTED,
         Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         Code::Unknown | Code::Internal | Code::DataLoss => StatusCode::INTERNAL_SERVER_ERROR,
-    }
-}
-
-fn code_name(code: Code) -> &'static str {
-    match code {
-        Code::Ok => "OK",
-        Code::InvalidArgument => "INVALID_ARGUMENT",
-        Code::Unauthenticated => "UNAUTHENTICATED",
-        Code::PermissionDenied => "PERMISSION_DENIED",
-        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
-        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
-        Code::Unavailable => "UNAVAILABLE",
-        Code::NotFound => "NOT_FOUND",
-        _ => "INTERNAL",
     }
 }
 
