@@ -8,6 +8,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use tonic::Status;
 
+use super::status::{self, ApiError};
 use crate::record::{Actor, NewQuote, Registration};
 use crate::store::{Store, StoreError};
 
@@ -59,7 +60,11 @@ impl GroupCommit {
 }
 
 fn stopped() -> Status {
-    Status::unavailable("the server is shutting down: retry on another replica")
+    status::shutting_down()
+}
+
+fn internal(message: String) -> Status {
+    ApiError::Internal(message).into()
 }
 
 async fn commit_queued<S: Store>(store: Arc<S>, mut queue: mpsc::Receiver<Job>) {
@@ -101,7 +106,7 @@ async fn commit<S: Store>(store: &S, group: Vec<Job>) {
             }
         }
         Ok(outcomes) => {
-            let status = Status::internal(format!(
+            let status = internal(format!(
                 "the store answered {} registrations for {}",
                 outcomes.len(),
                 quotes.len()
@@ -122,7 +127,10 @@ async fn commit<S: Store>(store: &S, group: Vec<Job>) {
                     .await;
                 let answer = match alone {
                     Ok(mut outcomes) if outcomes.len() == 1 => Ok((quote, outcomes.remove(0))),
-                    Ok(_) => Err(Status::internal("the store answered no registration")),
+                    Ok(outcomes) => Err(internal(format!(
+                        "the store answered {} registrations for 1",
+                        outcomes.len()
+                    ))),
                     Err(error) => Err(Status::from(error)),
                 };
                 let _ = reply.send(answer);
