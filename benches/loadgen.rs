@@ -268,9 +268,13 @@ async fn main() {
                 .map(|i| corpus::generated_quote(&sentences, &vocabulary, i))
                 .collect()
         });
+        let mix = match register_every {
+            0 => "checks only".to_string(),
+            1 => "registrations only".to_string(),
+            n => format!("one call in {n} a registration"),
+        };
         println!(
-            "CheckText, 5 KB articles with three registered quotations, {seconds} s a level; \
-             one call in {register_every} a registration (0: none)"
+            "CheckText, 5 KB articles with three registered quotations, {seconds} s a level; {mix}"
         );
         println!("callers {header}");
         for callers in levels {
