@@ -3,6 +3,7 @@
 
 use std::{collections::HashMap, pin::Pin, sync::Arc};
 
+use tokio::sync::Semaphore;
 use tokio_stream::{Stream, StreamExt as _, wrappers::ReceiverStream};
 use tonic::{Request, Response, Status, Streaming};
 
@@ -15,6 +16,15 @@ use crate::proto::v1::{self as pb, checker_server::Checker};
 use crate::store::Store;
 use crate::text::ContentHash;
 
+/// Checks running at once, per core. Left to the operating system, dozens of checking threads
+/// share the cores in time slices, so every check's time stretches with all the others in
+/// progress; in line, each waits its turn and then runs at full speed. One per core leaves cores idle while a checking thread
+/// waits on something else; two keep them busy. Measured at 64 callers on two cores (register
+/// of 1,000,000): p99 18.5–19.6 ms instead of 24.6–27.5 ms, the same throughput. The cost: a
+/// few huge texts at once hold every place until they finish (the per-key concurrency cap
+/// bounds how many one caller can send).
+const CHECKS_PER_CORE: usize = 2;
+
 /// Responses of a CheckTexts stream waiting to be sent.
 const STREAM_DEPTH: usize = 16;
 
@@ -24,6 +34,8 @@ pub struct CheckApi<S> {
     live: Arc<LiveRegister>,
     cache: Arc<QuoteCache>,
     limits: Limits,
+    /// Checks that may run at once; the others wait their turn, first come first served.
+    running: Arc<Semaphore>,
 }
 
 impl<S: Store> CheckApi<S> {
@@ -34,11 +46,13 @@ impl<S: Store> CheckApi<S> {
         cache: Arc<QuoteCache>,
         limits: Limits,
     ) -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
         CheckApi {
             store,
             live,
             cache,
             limits,
+            running: Arc::new(Semaphore::new(cores * CHECKS_PER_CORE)),
         }
     }
 
@@ -46,6 +60,7 @@ impl<S: Store> CheckApi<S> {
         store: &S,
         live: &Arc<LiveRegister>,
         cache: &QuoteCache,
+        running: &Arc<Semaphore>,
         request: pb::CheckTextRequest,
     ) -> Result<pb::CheckTextResponse, ApiError> {
         let options = convert::check_request(&request)?;
@@ -54,8 +69,13 @@ impl<S: Store> CheckApi<S> {
         } = request;
         let (text, report) = {
             let live = Arc::clone(live);
+            let turn = Arc::clone(running)
+                .acquire_owned()
+                .await
+                .map_err(|e| ApiError::Internal(format!("the check queue closed: {e}")))?;
             tokio::task::spawn_blocking(move || {
                 let report = live.check(&text, &options);
+                drop(turn);
                 (text, report)
             })
             .await
@@ -117,8 +137,14 @@ impl<S: Store> Checker for CheckApi<S> {
         &self,
         request: Request<pb::CheckTextRequest>,
     ) -> Result<Response<pb::CheckTextResponse>, Status> {
-        let response =
-            Self::check(&self.store, &self.live, &self.cache, request.into_inner()).await?;
+        let response = Self::check(
+            &self.store,
+            &self.live,
+            &self.cache,
+            &self.running,
+            request.into_inner(),
+        )
+        .await?;
         Ok(Response::new(response))
     }
 
@@ -133,6 +159,7 @@ impl<S: Store> Checker for CheckApi<S> {
         let store = Arc::clone(&self.store);
         let live = Arc::clone(&self.live);
         let cache = Arc::clone(&self.cache);
+        let running = Arc::clone(&self.running);
         let limits = self.limits;
         let idle = limits.stream_idle_timeout;
         tokio::spawn(async move {
@@ -148,7 +175,7 @@ impl<S: Store> Checker for CheckApi<S> {
                 let response = match item {
                     Ok(request) => {
                         let document_id = request.document_id.clone();
-                        match Self::check(&store, &live, &cache, request).await {
+                        match Self::check(&store, &live, &cache, &running, request).await {
                             Ok(response) => Ok(response),
                             Err(error) => Ok(status::document_error(document_id, error)),
                         }
