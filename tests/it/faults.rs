@@ -21,7 +21,7 @@ use verbatim::proto::v1::{
 };
 use verbatim::text::ContentHash;
 
-use crate::harness::{Server, StoreDir};
+use crate::harness::{self, Server, StoreDir};
 use crate::postgres::FreshDatabase;
 
 /// Items in each registration stream: more than one store batch, so a stream is cut after some
@@ -130,26 +130,11 @@ async fn single_writer(channel: Channel, writer: usize) -> Sent {
 /// Every quotation in the register with how many attributions it has.
 async fn attributions_by_hash(registry: &mut RegistryClient<Channel>) -> HashMap<String, usize> {
     let mut found = HashMap::new();
-    let mut page_token = String::new();
-    loop {
-        let page = registry
-            .list_quotes(pb::ListQuotesRequest {
-                page_size: 1_000,
-                page_token,
-                ..Default::default()
-            })
-            .await
-            .expect("list")
-            .into_inner();
-        for quote in page.quotes {
-            let previous = found.insert(quote.content_hash.clone(), quote.attributions.len());
-            assert!(previous.is_none(), "{} listed twice", quote.content_hash);
-        }
-        page_token = page.next_page_token;
-        if page_token.is_empty() {
-            return found;
-        }
+    for quote in harness::all_quotes(registry).await {
+        let previous = found.insert(quote.content_hash.clone(), quote.attributions.len());
+        assert!(previous.is_none(), "{} listed twice", quote.content_hash);
     }
+    found
 }
 
 /// Kills the server with SIGKILL while registration streams and single registrations run

@@ -12,7 +12,29 @@ use std::{
 
 use tonic::transport::Channel;
 use tonic_health::pb::health_client::HealthClient;
-use verbatim::proto::v1::registry_client::RegistryClient;
+use verbatim::proto::v1::{self as pb, registry_client::RegistryClient};
+
+/// Every quotation in the register, page by page, in registration order.
+pub async fn all_quotes(registry: &mut RegistryClient<Channel>) -> Vec<pb::Quote> {
+    let mut quotes = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let page = registry
+            .list_quotes(pb::ListQuotesRequest {
+                page_size: 1_000,
+                page_token,
+                ..Default::default()
+            })
+            .await
+            .expect("list")
+            .into_inner();
+        quotes.extend(page.quotes);
+        page_token = page.next_page_token;
+        if page_token.is_empty() {
+            return quotes;
+        }
+    }
+}
 
 /// Path of the binary under test.
 pub const BINARY: &str = env!("CARGO_BIN_EXE_verbatim");

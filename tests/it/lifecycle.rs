@@ -8,7 +8,7 @@ use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus}
 use tonic_reflection::pb::{v1, v1alpha};
 use verbatim::proto::v1 as pb;
 
-use crate::harness::{Server, StoreDir};
+use crate::harness::{self, Server, StoreDir};
 
 fn quote(text: &str) -> pb::RegisterQuoteRequest {
     pb::RegisterQuoteRequest {
@@ -215,25 +215,7 @@ async fn acknowledged_registrations_survive_kill_9() {
             .await
             .expect("every acknowledged quote is present");
     }
-    let mut count = 0;
-    let mut page_token = String::new();
-    loop {
-        let page = registry
-            .list_quotes(pb::ListQuotesRequest {
-                page_size: 1_000,
-                page_token,
-                ..Default::default()
-            })
-            .await
-            .expect("list")
-            .into_inner();
-        count += page.quotes.len();
-        page_token = page.next_page_token;
-        if page_token.is_empty() {
-            break;
-        }
-    }
-    assert_eq!(count, 550);
+    assert_eq!(harness::all_quotes(&mut registry).await.len(), 550);
 }
 
 #[tokio::test]
