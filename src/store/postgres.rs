@@ -277,24 +277,26 @@ fn quote_from_row(row: &PgRow) -> Result<Quote, StoreError> {
 /// The columns of an index entry's credits (see [`IndexEntry::attributions`]).
 const CREDIT_COLUMNS: &str = "quote_seq, speaker, speaker_aliases, outlet_id";
 
+/// Who a row of [`CREDIT_COLUMNS`] credits: speaker, aliases and outlet, without the source.
+fn credit_of(row: &PgRow) -> Result<Attribution, StoreError> {
+    Ok(Attribution {
+        speaker: row.try_get("speaker").map_err(classify)?,
+        speaker_aliases: from_json(
+            "attributions.speaker_aliases",
+            row.try_get("speaker_aliases").map_err(classify)?,
+        )?,
+        outlet_id: row.try_get("outlet_id").map_err(classify)?,
+        source_url: String::new(),
+        published_at: None,
+        registered_at: 0,
+    })
+}
+
 /// (quote seq, credit) of each row of [`CREDIT_COLUMNS`].
 fn credit_rows_of(found: &[PgRow]) -> Result<Vec<(i64, Attribution)>, StoreError> {
     found
         .iter()
-        .map(|row| {
-            let credit = Attribution {
-                speaker: row.try_get("speaker").map_err(classify)?,
-                speaker_aliases: from_json(
-                    "attributions.speaker_aliases",
-                    row.try_get("speaker_aliases").map_err(classify)?,
-                )?,
-                outlet_id: row.try_get("outlet_id").map_err(classify)?,
-                source_url: String::new(),
-                published_at: None,
-                registered_at: 0,
-            };
-            Ok((row.try_get("quote_seq").map_err(classify)?, credit))
-        })
+        .map(|row| Ok((row.try_get("quote_seq").map_err(classify)?, credit_of(row)?)))
         .collect()
 }
 
@@ -304,15 +306,10 @@ fn attribution_rows_of(found: &[PgRow]) -> Result<Vec<(i64, Attribution)>, Store
         .iter()
         .map(|row| {
             let attribution = Attribution {
-                speaker: row.try_get("speaker").map_err(classify)?,
-                speaker_aliases: from_json(
-                    "attributions.speaker_aliases",
-                    row.try_get("speaker_aliases").map_err(classify)?,
-                )?,
-                outlet_id: row.try_get("outlet_id").map_err(classify)?,
                 source_url: row.try_get("source_url").map_err(classify)?,
                 published_at: row.try_get("published_at").map_err(classify)?,
                 registered_at: row.try_get("registered_at").map_err(classify)?,
+                ..credit_of(row)?
             };
             Ok((row.try_get("quote_seq").map_err(classify)?, attribution))
         })

@@ -252,27 +252,8 @@ fn quote_from_row(row: &SqliteRow) -> Result<Quote, StoreError> {
 /// The columns of an index entry's credits (see [`IndexEntry::attributions`]).
 const CREDIT_COLUMNS: &str = "quote_seq, speaker, speaker_aliases, outlet_id";
 
-/// (quote seq, credit) of each row of [`CREDIT_COLUMNS`].
-fn credit_rows_of(rows: &[SqliteRow]) -> Result<Vec<(i64, Attribution)>, StoreError> {
-    rows.iter()
-        .map(|row| {
-            let credit = Attribution {
-                speaker: row.try_get("speaker").map_err(classify)?,
-                speaker_aliases: from_json(
-                    "attributions.speaker_aliases",
-                    row.try_get("speaker_aliases").map_err(classify)?,
-                )?,
-                outlet_id: row.try_get("outlet_id").map_err(classify)?,
-                source_url: String::new(),
-                published_at: None,
-                registered_at: 0,
-            };
-            Ok((row.try_get("quote_seq").map_err(classify)?, credit))
-        })
-        .collect()
-}
-
-fn attribution_from_row(row: &SqliteRow) -> Result<Attribution, StoreError> {
+/// Who a row of [`CREDIT_COLUMNS`] credits: speaker, aliases and outlet, without the source.
+fn credit_of(row: &SqliteRow) -> Result<Attribution, StoreError> {
     Ok(Attribution {
         speaker: row.try_get("speaker").map_err(classify)?,
         speaker_aliases: from_json(
@@ -280,9 +261,25 @@ fn attribution_from_row(row: &SqliteRow) -> Result<Attribution, StoreError> {
             row.try_get("speaker_aliases").map_err(classify)?,
         )?,
         outlet_id: row.try_get("outlet_id").map_err(classify)?,
+        source_url: String::new(),
+        published_at: None,
+        registered_at: 0,
+    })
+}
+
+/// (quote seq, credit) of each row of [`CREDIT_COLUMNS`].
+fn credit_rows_of(rows: &[SqliteRow]) -> Result<Vec<(i64, Attribution)>, StoreError> {
+    rows.iter()
+        .map(|row| Ok((row.try_get("quote_seq").map_err(classify)?, credit_of(row)?)))
+        .collect()
+}
+
+fn attribution_from_row(row: &SqliteRow) -> Result<Attribution, StoreError> {
+    Ok(Attribution {
         source_url: row.try_get("source_url").map_err(classify)?,
         published_at: row.try_get("published_at").map_err(classify)?,
         registered_at: row.try_get("registered_at").map_err(classify)?,
+        ..credit_of(row)?
     })
 }
 
